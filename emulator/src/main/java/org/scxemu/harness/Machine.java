@@ -1,0 +1,196 @@
+package org.scxemu.harness;
+
+import java.util.concurrent.locks.LockSupport;
+import org.scxemu.kernel.Clock;
+import org.scxemu.kernel.Ext;
+import org.scxemu.kernel.KThread;
+import org.scxemu.kernel.Kernel;
+import org.scxemu.kernel.Rq;
+import org.scxemu.kernel.Tracer;
+import org.scxemu.scx.SchedExtOps;
+
+/**
+ * An emulated machine: a {@link Kernel} with N CPUs, each driven either by its own platform
+ * thread {@code cpu-N} (an Agrona-style agent runner: {@code doWork()} then an idle strategy) or
+ * stepped by a test with a manual clock.
+ *
+ * <p>Threads: {@link #start} and {@link #stop} are called by one controlling thread. The CPU
+ * threads own their {@link Rq}s' loop state. The watchdog thread runs the sched_ext watchdog
+ * work every {@code timeout / 2}.
+ */
+public final class Machine implements AutoCloseable {
+    private final Kernel kernel;
+    private final boolean stepped;
+    private final KThread[] threads;
+    private Thread watchdog;
+    private volatile boolean running;
+
+    private Machine(Kernel kernel, boolean stepped) {
+        this.kernel = kernel;
+        this.stepped = stepped;
+        this.threads = new KThread[kernel.nrCpus];
+        if (stepped) {
+            kernel.ext.setManualHelper(true);
+        }
+    }
+
+    /** A machine whose CPUs run on their own threads, on the host's monotonic clock. */
+    public static Machine threaded(int cpus) {
+        return threaded(cpus, Kernel.TICK_NS_DEFAULT, Tracer.NONE);
+    }
+
+    public static Machine threaded(int cpus, long tickNs, Tracer tracer) {
+        return new Machine(new Kernel(cpus, Clock.host(), tickNs, tracer), false);
+    }
+
+    /** A machine stepped by hand on {@code clock}: nothing runs until {@link #step} is called. */
+    public static Machine stepped(int cpus, Clock.Manual clock) {
+        return new Machine(new Kernel(cpus, clock, Kernel.TICK_NS_DEFAULT, Tracer.NONE), true);
+    }
+
+    public Kernel kernel() {
+        return kernel;
+    }
+
+    public Ext ext() {
+        return kernel.ext;
+    }
+
+    /** Loads a scheduler: 0, or the negative errno the attach returns. */
+    public int load(SchedExtOps ops) {
+        int ret = kernel.ext.enable(ops);
+        if (stepped) {
+            kernel.ext.awaitDisabledIfExiting();
+        }
+        return ret;
+    }
+
+    /** Unloads the loaded scheduler (SCX_EXIT_UNREG) and waits for the disable to finish. */
+    public void unload() {
+        kernel.ext.unload();
+    }
+
+    /** Starts the CPU threads and the watchdog. */
+    public void start() {
+        if (stepped) {
+            throw new IllegalStateException("a stepped machine has no threads");
+        }
+        running = true;
+        for (int cpu = 0; cpu < threads.length; cpu++) {
+            Rq rq = kernel.rq(cpu);
+            KThread t = new KThread(rq, () -> cpuLoop(rq));
+            threads[cpu] = t;
+            kernel.attachThread(rq, t);
+        }
+        for (KThread t : threads) {
+            t.start();
+        }
+        watchdog = new Thread(this::watchdogLoop, "scx-watchdog");
+        watchdog.setDaemon(true);
+        watchdog.start();
+    }
+
+    /** The CPU thread: one pass of the schedule loop, then wait until there is work. */
+    private void cpuLoop(Rq rq) {
+        try {
+            int spins = 0;
+            while (running) {
+                int work = kernel.cpuLoopOnce(rq);
+                if (work > 0) {
+                    spins = 0;
+                    continue;
+                }
+                if (kernel.cpuHasWork(rq)) {
+                    // spinning in SCX_KICK_WAIT: back off to let the target CPU's thread run
+                    if (++spins > 64) {
+                        Thread.yield();
+                    } else {
+                        Thread.onSpinWait();
+                    }
+                    continue;
+                }
+                long wait = kernel.cpuWakeDeadline(rq) - kernel.now();
+                if (wait > 0) {
+                    LockSupport.parkNanos(Math.min(wait, 10_000_000L));
+                }
+            }
+        } catch (RuntimeException | Error e) {
+            kernel.reportBug(e);
+        }
+    }
+
+    private void watchdogLoop() {
+        long last = kernel.now();
+        while (running) {
+            LockSupport.parkNanos(5_000_000L);
+            long now = kernel.now();
+            if (now - last >= kernel.ext.watchdogIntervalNs()) {
+                last = now;
+                kernel.ext.watchdogWorkfn();
+            }
+        }
+    }
+
+    /** Runs the threads for {@code ns} of host time (start() first). */
+    public void runFor(long ns) {
+        long end = System.nanoTime() + ns;
+        while (System.nanoTime() < end && kernel.bug() == null) {
+            LockSupport.parkNanos(Math.min(end - System.nanoTime(), 10_000_000L));
+        }
+    }
+
+    /** Stops the CPU threads and waits for them (bounded: it never hangs). */
+    public void stop() {
+        running = false;
+        kernel.stop();
+        for (KThread t : threads) {
+            if (t != null) {
+                LockSupport.unpark(t);
+            }
+        }
+        for (KThread t : threads) {
+            if (t != null) {
+                try {
+                    t.join(5_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+        if (watchdog != null) {
+            watchdog.interrupt();
+        }
+    }
+
+    /** Stepping: one pass of CPU {@code cpu}'s loop on the calling thread. */
+    public int step(int cpu) {
+        return kernel.step(cpu);
+    }
+
+    /** Stepping: passes over every CPU until none has work left (at most {@code maxRounds}). */
+    public int settle(int maxRounds) {
+        int total = 0;
+        for (int r = 0; r < maxRounds; r++) {
+            int w = 0;
+            for (int cpu = 0; cpu < kernel.nrCpus; cpu++) {
+                w += kernel.step(cpu);
+            }
+            kernel.ext.runHelperWork();
+            total += w;
+            if (w == 0) {
+                break;
+            }
+        }
+        return total;
+    }
+
+    @Override
+    public void close() {
+        if (!stepped) {
+            stop();
+        }
+        if (kernel.ext.enableState() != Ext.SCX_OPS_DISABLED) {
+            kernel.ext.unload();
+        }
+    }
+}

@@ -1,0 +1,36 @@
+package org.scxemu.kernel;
+
+import org.HdrHistogram.Histogram;
+
+/**
+ * Per-CPU latency histograms, recorded under the rq lock of their CPU (so one writer at a time;
+ * HdrHistogram's {@code recordValue} does not allocate once sized). Read after the run, or by
+ * copying under the rq lock.
+ */
+public final class CpuStats {
+    /** ns a task waited runnable before it ran (latency_ns.wait). */
+    final Histogram wait = new Histogram(3_600_000_000_000L, 3);
+    /** ns a task sat on a local DSQ while its CPU ran a higher class (latency_ns.stranded). */
+    final Histogram stranded = new Histogram(3_600_000_000_000L, 3);
+
+    void recordWait(long ns) {
+        if (ns >= 0) {
+            wait.recordValue(Math.min(ns, wait.getHighestTrackableValue()));
+        }
+    }
+
+    void recordStranded(long ns) {
+        if (ns >= 0) {
+            stranded.recordValue(Math.min(ns, stranded.getHighestTrackableValue()));
+        }
+    }
+
+    /** A copy of the wait histogram (call with the rq lock held or after the run). */
+    public Histogram waitCopy() {
+        return wait.copy();
+    }
+
+    public Histogram strandedCopy() {
+        return stranded.copy();
+    }
+}

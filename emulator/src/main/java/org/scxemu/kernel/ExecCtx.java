@@ -1,0 +1,141 @@
+package org.scxemu.kernel;
+
+/**
+ * The kernel context of one thread: the kernel's {@code current} task fields that sched_ext uses
+ * ({@code current->scx.kf_mask}, {@code kf_tasks}) plus the per-CPU scratch that code running on
+ * that CPU uses ({@code direct_dispatch_task}, the kick masks of {@code this_rq()->scx}, the
+ * {@code SCX_KICK_WAIT} sequence snapshots) and per-thread call counters.
+ *
+ * <p>Owned by its thread: every field is read and written by that thread only (the counters are
+ * read by others only after the thread has been joined, or racily for progress lines). A CPU
+ * thread's context is {@code rq.ctx}; other threads (the helper thread, a test thread, a
+ * workload's driver) get one of their own with {@code cpu == -1}.
+ */
+public final class ExecCtx {
+    final Kernel kernel;
+    /** The CPU this context runs on, or null for a thread that is no CPU. */
+    final Rq rq;
+    final int cpu;
+
+    /** current->scx.kf_mask */
+    int kfMask;
+    /** current->scx.kf_tasks[0..1] */
+    Task kfTask0;
+    Task kfTask1;
+
+    /** direct_dispatch_task (per CPU): the task being enqueued or selected. */
+    Task directDispatchTask;
+    /** direct_dispatch_task == ERR_PTR(-ESRCH): a direct dispatch was already recorded. */
+    boolean directDispatchDone;
+
+    /** this_rq()->scx.cpus_to_kick / _if_idle / _preempt / _wait, as bitmaps. */
+    final long[] cpusToKick;
+    final long[] cpusToKickIfIdle;
+    final long[] cpusToPreempt;
+    final long[] cpusToWait;
+    /** scx_kick_cpus_pnt_seqs: pnt_seq snapshots for SCX_KICK_WAIT. */
+    final long[] pseqs;
+    /** kick_cpus_irq_work is queued. */
+    boolean kickPending;
+    /** The SCX_KICK_WAIT spin of kick_cpus_irq_workfn() is in progress. */
+    boolean waitPending;
+    /** Set while ops.dump*() runs, for scx_bpf_dump(). */
+    StringBuilder dumpBuf;
+
+    /** Per-op and per-kfunc call counts (ops_calls / kfunc_calls in the JSON). */
+    final long[] opCalls = new long[ScxOp.COUNT];
+    final long[] kfuncCalls = new long[Kfunc.COUNT];
+    /** Re-enqueued tasks (scx_bpf_reenqueue_local() results). */
+    long reenqueuedTasks;
+
+    private static final ThreadLocal<ExecCtx> CURRENT = new ThreadLocal<>();
+
+    ExecCtx(Kernel kernel, Rq rq) {
+        this.kernel = kernel;
+        this.rq = rq;
+        this.cpu = rq == null ? -1 : rq.cpu;
+        int words = (kernel.nrCpus + 63) >>> 6;
+        cpusToKick = new long[words];
+        cpusToKickIfIdle = new long[words];
+        cpusToPreempt = new long[words];
+        cpusToWait = new long[words];
+        pseqs = new long[kernel.nrCpus];
+        kernel.registerCtx(this);
+    }
+
+    /**
+     * The context of the calling thread for {@code kernel}: a CPU thread's own, the one a stepping
+     * test entered with {@link #enter}, or a fresh non-CPU context for any other thread.
+     */
+    static ExecCtx current(Kernel kernel) {
+        Thread t = Thread.currentThread();
+        if (t instanceof KThread) {
+            ExecCtx c = ((KThread) t).ctx;
+            if (c.kernel == kernel) {
+                return c;
+            }
+        }
+        ExecCtx c = CURRENT.get();
+        if (c == null || c.kernel != kernel) {
+            c = new ExecCtx(kernel, null);
+            CURRENT.set(c);
+        }
+        return c;
+    }
+
+    /** The context of the calling thread, for kfuncs: whichever kernel it last entered. */
+    static ExecCtx currentAny() {
+        Thread t = Thread.currentThread();
+        if (t instanceof KThread) {
+            return ((KThread) t).ctx;
+        }
+        ExecCtx c = CURRENT.get();
+        if (c == null) {
+            Kernel k = Ext.activeKernel();
+            if (k == null) {
+                throw new IllegalStateException("kfunc called with no sched_ext scheduler loaded");
+            }
+            c = current(k);
+        }
+        return c;
+    }
+
+    /**
+     * Makes {@code ctx} the calling thread's context (a test stepping CPU N from its own thread);
+     * returns the previous one for {@link #leave}.
+     */
+    static ExecCtx enter(ExecCtx ctx) {
+        ExecCtx prev = CURRENT.get();
+        CURRENT.set(ctx);
+        return prev;
+    }
+
+    static void leave(ExecCtx prev) {
+        CURRENT.set(prev);
+    }
+
+    int cpu() {
+        return cpu;
+    }
+
+    static boolean testBit(long[] m, int cpu) {
+        return (m[cpu >>> 6] & (1L << cpu)) != 0;
+    }
+
+    static void setBit(long[] m, int cpu) {
+        m[cpu >>> 6] |= 1L << cpu;
+    }
+
+    static void clearBit(long[] m, int cpu) {
+        m[cpu >>> 6] &= ~(1L << cpu);
+    }
+
+    static boolean isEmpty(long[] m) {
+        for (long w : m) {
+            if (w != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+}

@@ -1,0 +1,331 @@
+package org.scxemu.kernel;
+
+import static org.scxemu.scx.Scx.*;
+
+import java.lang.reflect.Method;
+import java.util.ArrayList;
+import java.util.List;
+import org.scxemu.scx.SchedExtOps;
+
+/**
+ * ext.c's enable and disable paths: scx_ops_enable() and scx_ops_disable_workfn(), and the
+ * op-presence detection that stands in for the BPF struct_ops loader.
+ */
+final class ExtLifecycle {
+    private ExtLifecycle() {
+    }
+
+    /** Which ops a scheduler implements: a method not inherited from {@link SchedExtOps}. */
+    static boolean[] implementedOps(SchedExtOps ops) {
+        boolean[] has = new boolean[ScxOp.COUNT];
+        for (Method m : SchedExtOps.class.getDeclaredMethods()) {
+            ScxOp op = opOf(m.getName());
+            if (op == null) {
+                continue;
+            }
+            try {
+                Method impl = ops.getClass().getMethod(m.getName(), m.getParameterTypes());
+                has[op.ordinal()] = impl.getDeclaringClass() != SchedExtOps.class;
+            } catch (NoSuchMethodException e) {
+                has[op.ordinal()] = false;
+            }
+        }
+        return has;
+    }
+
+    private static ScxOp opOf(String javaName) {
+        String k = javaName.replaceAll("([A-Z])", "_$1").toLowerCase(java.util.Locale.ROOT);
+        for (ScxOp op : ScxOp.values()) {
+            if (op.kname.equals(k)) {
+                return op;
+            }
+        }
+        return null;
+    }
+
+    /** bpf_scx_init_member()'s name check: a non-empty BPF object name. */
+    static boolean validName(String name) {
+        if (name == null || name.isEmpty() || name.length() >= SCX_OPS_NAME_LEN) {
+            return false;
+        }
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (!(Character.isLetterOrDigit(c) && c < 128) && c != '_' && c != '.') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * ext.c: scx_ops_enable(). Failures before ENABLING return an errno to the attacher; failures
+     * after it report an error, queue the disable, and return 0 (the attach succeeds and the
+     * scheduler is ejected shortly after), as 6.12 does.
+     */
+    static int scxOpsEnable(Ext ext, SchedExtOps ops) {
+        Kernel kernel = ext.kernel;
+        // bpf_scx_init_member() / bpf_scx_check_member()
+        String name;
+        long flags;
+        int maxBatch;
+        int timeoutMs;
+        int dumpLen;
+        try {
+            name = ops.name();
+            flags = ops.flags();
+            maxBatch = ops.dispatchMaxBatch();
+            timeoutMs = ops.timeoutMs();
+            dumpLen = ops.exitDumpLen();
+        } catch (RuntimeException e) {
+            return -EINVAL;
+        }
+        if (!validName(name) || (flags & ~SCX_OPS_ALL_FLAGS) != 0 || maxBatch < 0 || timeoutMs < 0
+                || dumpLen < 0) {
+            return -EINVAL;
+        }
+        if ((long) timeoutMs * 1_000_000L > SCX_WATCHDOG_MAX_TIMEOUT_NS) {
+            return -E2BIG;
+        }
+
+        ext.enableMutex.lock();
+        boolean enabling = false;
+        try {
+            if (!ext.claimActive()) {
+                return -EBUSY;
+            }
+            if (ext.enableState.get() != Ext.SCX_OPS_DISABLED) {
+                ext.releaseActive();
+                return -EBUSY;
+            }
+            ext.exitInfo = new ExitInfo();
+            ext.ops = ops;
+            ext.opsFlags = flags;
+            ext.dispatchMaxBatch = maxBatch == 0 ? SCX_DSP_DFL_MAX_BATCH : maxBatch;
+            ext.watchdogTimeoutNs = timeoutMs == 0 ? SCX_WATCHDOG_MAX_TIMEOUT_NS : timeoutMs * 1_000_000L;
+            ext.exitDumpLen = dumpLen == 0 ? SCX_EXIT_DUMP_DFL_LEN : dumpLen;
+            ext.enableState.set(Ext.SCX_OPS_ENABLING);
+            enabling = true;
+            ext.exitKind.set(SCX_EXIT_NONE);
+            ext.warnedZeroSlice = false;
+            ext.nrRejected.set(0);
+            boolean[] has = implementedOps(ops);
+
+            // ops.init() (SCX_KF_SLEEPABLE)
+            if (has[ScxOp.INIT.ordinal()]) {
+                ScxKeys.HAS_INIT.enable();
+                ExecCtx ctx = ExecCtx.current(kernel);
+                ctx.opCalls[ScxOp.INIT.ordinal()]++;
+                ctx.kfMask |= SCX_KF_SLEEPABLE;
+                int ret;
+                try {
+                    ret = ops.init();
+                } catch (RuntimeException e) {
+                    ext.scxOpsExitKind(SCX_EXIT_ERROR_BPF, 0, null, "ops.init() threw %s", e);
+                    ret = 0;
+                } finally {
+                    ctx.kfMask &= ~SCX_KF_SLEEPABLE;
+                }
+                if (ret != 0) {
+                    ret = ext.opsSanitizeErr("init", ret);
+                    ext.scxOpsError("ops.init() failed (%d)", ret);
+                    return 0;
+                }
+            }
+            // hotplug ops are switched on right after ops.init()
+            setKey(has, ScxOp.CPU_ONLINE);
+            setKey(has, ScxOp.CPU_OFFLINE);
+
+            // validate_ops()
+            if ((flags & SCX_OPS_ENQ_LAST) != 0 && !has[ScxOp.ENQUEUE.ordinal()]) {
+                ext.scxOpsError("SCX_OPS_ENQ_LAST requires ops.enqueue() to be implemented");
+                return 0;
+            }
+
+            for (Rq rq : kernel.rqs) {
+                Rq.ScxRq sx = rq.scx;
+                sx.dspTask = new Task[ext.dispatchMaxBatch];
+                sx.dspQseq = new long[ext.dispatchMaxBatch];
+                sx.dspDsqId = new long[ext.dispatchMaxBatch];
+                sx.dspEnqFlags = new long[ext.dispatchMaxBatch];
+                sx.dspCursor = 0;
+                sx.dspNrTasks = 0;
+            }
+            ext.watchdogTimestamp = kernel.now();
+
+            // Once the normal op keys are on, the BPF scheduler may be called; do it in bypass.
+            ext.scxOpsBypass(true);
+            try {
+            for (ScxOp op : ScxOp.values()) {
+                if (op != ScxOp.INIT && op != ScxOp.CPU_ONLINE && op != ScxOp.CPU_OFFLINE) {
+                    setKey(has, op);
+                }
+            }
+            ScxKeys.SCX_OPS_ENQ_LAST.set((flags & SCX_OPS_ENQ_LAST) != 0);
+            ScxKeys.SCX_OPS_ENQ_EXITING.set((flags & SCX_OPS_ENQ_EXITING) != 0);
+            // the seed: if (scx_ops.cpu_acquire || scx_ops.cpu_release)
+            if (has[ScxOp.CPU_ACQUIRE.ordinal()] || has[ScxOp.CPU_RELEASE.ordinal()]) {
+                ScxKeys.SCX_OPS_CPU_PREEMPT.enable();
+            }
+            if (!has[ScxOp.UPDATE_IDLE.ordinal()] || (flags & SCX_OPS_KEEP_BUILTIN_IDLE) != 0) {
+                ext.resetIdleMasks();
+                ScxKeys.SCX_BUILTIN_IDLE_ENABLED.enable();
+            } else {
+                ScxKeys.SCX_BUILTIN_IDLE_ENABLED.disable();
+            }
+
+            // Initialise every existing task with the fork path locked out.
+            kernel.forkRwsem.writeLock().lock();
+            try {
+                ext.initTaskEnabled = true;
+                for (Task p : kernel.tasks()) {
+                    if (p.isDead()) {
+                        continue;
+                    }
+                    int ret = ext.scxOpsInitTask(p, false);
+                    if (ret != 0) {
+                        ext.scxOpsError("ops.init_task() failed (%d) for %s[%d] while loading", ret, p.comm, p.pid);
+                        return 0;
+                    }
+                    Rq rq = kernel.taskRqLock(p);
+                    try {
+                        ext.scxSetTaskStateReady(p);
+                    } finally {
+                        kernel.taskRqUnlock(rq, p);
+                    }
+                }
+                // All tasks are READY: switch them over.
+                ext.switchingAll = (flags & SCX_OPS_SWITCH_PARTIAL) == 0;
+                ScxKeys.SCX_OPS_ENABLED.enable();
+                for (Task p : kernel.tasks()) {
+                    if (p.isDead()) {
+                        continue;
+                    }
+                    Rq rq = kernel.taskRqLock(p);
+                    try {
+                        p.scx.slice = SCX_SLICE_DFL;
+                        kernel.changeClass(rq, p, kernel.classFor(p));
+                    } finally {
+                        kernel.taskRqUnlock(rq, p);
+                    }
+                }
+            } finally {
+                kernel.forkRwsem.writeLock().unlock();
+            }
+            } finally {
+                ext.scxOpsBypass(false);
+            }
+            if (!ext.enableState.compareAndSet(Ext.SCX_OPS_ENABLING, Ext.SCX_OPS_ENABLED)) {
+                ext.scxOpsError("scx_ops_enable() failed (%d)", -EBUSY);
+                return 0;
+            }
+            if ((flags & SCX_OPS_SWITCH_PARTIAL) == 0) {
+                ScxKeys.SCX_SWITCHED_ALL.enable();
+            }
+            ext.klog(String.format("sched_ext: BPF scheduler \"%s\" enabled%s", name,
+                    (flags & SCX_OPS_SWITCH_PARTIAL) != 0 ? " (partial)" : ""));
+            enabling = false;
+            return 0;
+        } finally {
+            ext.enableMutex.unlock();
+            if (enabling && ext.enableState.get() == Ext.SCX_OPS_ENABLING && ext.exitKind.get() == SCX_EXIT_NONE) {
+                ext.scxOpsError("scx_ops_enable() failed (%d)", -EINVAL);
+            }
+        }
+    }
+
+    private static void setKey(boolean[] has, ScxOp op) {
+        ScxKeys.hasOp(op).set(has[op.ordinal()]);
+    }
+
+    /**
+     * ext.c: scx_ops_disable_workfn(): bypass, every task back to fair with exit_task, keys off,
+     * the report, ops.exit(), user DSQs destroyed, state DISABLED.
+     */
+    static void scxOpsDisableWorkfn(Ext ext) {
+        Kernel kernel = ext.kernel;
+        int kind;
+        do {
+            kind = ext.exitKind.get();
+            if (kind == SCX_EXIT_NONE || kind == SCX_EXIT_DONE) {
+                return;
+            }
+        } while (!ext.exitKind.compareAndSet(kind, SCX_EXIT_DONE));
+        ExitInfo ei = ext.exitInfo;
+        ei.kind = kind;
+        ei.reason = ExitInfo.reasonOf(kind);
+
+        // guarantee forward progress by bypassing scx_ops
+        ext.scxOpsBypass(true);
+        int prevState = ext.enableState.getAndSet(Ext.SCX_OPS_DISABLING);
+        if (prevState == Ext.SCX_OPS_DISABLED) {
+            ext.klog(String.format("sched_ext: ops error detected without ops (%s)", ei.msg));
+            ext.enableState.set(Ext.SCX_OPS_DISABLED);
+            ext.scxOpsBypass(false);
+            return;
+        }
+        ext.enableMutex.lock();
+        try {
+            ScxKeys.SCX_SWITCHED_ALL.disable();
+            ext.switchingAll = false;
+            kernel.forkRwsem.writeLock().lock();
+            try {
+                ext.initTaskEnabled = false;
+                for (Task p : kernel.tasks()) {
+                    Rq rq = kernel.taskRqLock(p);
+                    try {
+                        if (p.schedClass == SchedClass.EXT || p.scx.taskState() != SCX_TASK_NONE) {
+                            kernel.changeClass(rq, p, kernel.classFor(p));
+                            ext.scxOpsExitTask(p);
+                        }
+                    } finally {
+                        kernel.taskRqUnlock(rq, p);
+                    }
+                }
+            } finally {
+                kernel.forkRwsem.writeLock().unlock();
+            }
+            // no task is on scx, turn off all the switches and flush in-progress calls
+            for (StaticKey k : ScxKeys.all()) {
+                k.disable();
+            }
+            String name = ext.ops.name();
+            if (ei.kind >= SCX_EXIT_ERROR) {
+                ext.klog(String.format("sched_ext: BPF scheduler \"%s\" disabled (%s)", name, ei.reason));
+                if (!ei.msg.isEmpty()) {
+                    ext.klog(String.format("sched_ext: %s: %s", name, ei.msg));
+                }
+            } else {
+                ext.klog(String.format("sched_ext: BPF scheduler \"%s\" disabled (%s)", name, ei.reason));
+            }
+            kernel.tracer.scx_exit(kernel.now(), ei);
+            boolean[] has = implementedOps(ext.ops);
+            if (has[ScxOp.EXIT.ordinal()]) {
+                ExecCtx ctx = ExecCtx.current(kernel);
+                ctx.opCalls[ScxOp.EXIT.ordinal()]++;
+                try {
+                    ext.ops.exit(ei);
+                } catch (RuntimeException e) {
+                    ext.klog("sched_ext: ops.exit() threw " + e);
+                }
+            }
+            // destroy all user DSQs
+            List<Long> ids = new ArrayList<>(ext.dsqHash.keySet());
+            for (Long id : ids) {
+                Dsq d = ext.dsqHash.remove(id);
+                if (d != null) {
+                    d.lock.lock();
+                    try {
+                        d.setId(SCX_DSQ_INVALID);
+                    } finally {
+                        d.lock.unlock();
+                    }
+                }
+            }
+            ext.enableState.set(Ext.SCX_OPS_DISABLED);
+        } finally {
+            ext.enableMutex.unlock();
+        }
+        ext.scxOpsBypass(false);
+        ext.releaseActive();
+    }
+}
