@@ -47,7 +47,7 @@ public final class CFormat {
             try {
                 switch (conv) {
                     case 'u':
-                        out.append(String.format(spec + "s", unsigned(arg)));
+                        out.append(pad(spec.toString(), unsigned(arg)));
                         break;
                     case 'i':
                     case 'd':
@@ -73,6 +73,30 @@ public final class CFormat {
             i = j;
         }
         return out.toString();
+    }
+
+    /** Applies a %[-0][width] spec to an already formatted number. */
+    private static String pad(String spec, String digits) {
+        boolean left = spec.indexOf('-') >= 0;
+        boolean zero = spec.indexOf('0') == 1 || spec.startsWith("%-0") || spec.startsWith("%0");
+        String w = spec.replaceAll("[^0-9.]", "");
+        if (w.startsWith("0")) {
+            w = w.substring(1);
+        }
+        int dot = w.indexOf('.');
+        if (dot >= 0) {
+            w = w.substring(0, dot);
+        }
+        int width = w.isEmpty() ? 0 : Integer.parseInt(w);
+        StringBuilder sb = new StringBuilder(digits);
+        while (sb.length() < width) {
+            if (left) {
+                sb.append(' ');
+            } else {
+                sb.insert(0, zero ? '0' : ' ');
+            }
+        }
+        return sb.toString();
     }
 
     private static long toLong(Object o) {

@@ -39,6 +39,8 @@ public final class ExecCtx {
     boolean kickPending;
     /** The SCX_KICK_WAIT spin of kick_cpus_irq_workfn() is in progress. */
     boolean waitPending;
+    /** Scratch out-parameter for scx_select_cpu_dfl()'s {@code found} (no allocation per wakeup). */
+    final boolean[] found = new boolean[1];
     /** Set while ops.dump*() runs, for scx_bpf_dump(). */
     StringBuilder dumpBuf;
 

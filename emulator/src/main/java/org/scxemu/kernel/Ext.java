@@ -466,12 +466,25 @@ public final class Ext {
      */
     public void unload() {
         scxOpsExitKind(SCX_EXIT_UNREG, 0, null, null);
-        helper.flush();
+        awaitDisabled();
     }
 
-    /** Waits until the scheduler is fully disabled (after an error or unload). */
+    /**
+     * Waits until the scheduler is fully disabled after an exit (error, scx_bpf_exit(), unload):
+     * the exit kind is set before the error work is queued, so this waits for the DISABLED state
+     * itself, not just for the helper's queue. Returns at once while no exit is pending; gives up
+     * after 30 s so a caller never hangs.
+     */
     public void awaitDisabled() {
-        helper.flush();
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        for (;;) {
+            helper.flush();
+            if (exitKind.get() == SCX_EXIT_NONE || enableState.get() == SCX_OPS_DISABLED
+                    || System.nanoTime() > deadline) {
+                return;
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000L);
+        }
     }
 
     /** Deterministic mode: the helper's work runs only in {@link #runHelperWork}. */
@@ -1169,7 +1182,8 @@ public final class Ext {
         int cpu = rq.cpu;
         if (!p.cpusAllowed.test(cpu)) {
             if (triggerError) {
-                scxOpsError("SCX_DSQ_LOCAL[_ON] target CPU %d not allowed for %s[%d]", cpu, p.comm, p.pid);
+                // [v7] text; 6.12 says "SCX_DSQ_LOCAL[_ON] target CPU %d not allowed for %s[%d]"
+                scxOpsError("SCX_DSQ_LOCAL[_ON] verdict target cpu %d not allowed for %s[%d]", cpu, p.comm, p.pid);
             }
             return false;
         }
@@ -1556,7 +1570,7 @@ public final class Ext {
             }
             return prevCpu;
         }
-        boolean[] found = new boolean[1];
+        boolean[] found = ctx.found;
         int cpu = scxSelectCpuDfl(ctx, p, prevCpu, wakeFlags, found);
         if (found[0]) {
             p.scx.slice = SCX_SLICE_DFL;
@@ -2003,8 +2017,9 @@ public final class Ext {
         }
     }
 
-    /** ext.c: sched_ext_free() */
+    /** ext.c: sched_ext_free(): the final put of a dead task; its rq lock is held. */
     void schedExtFree(Task p) {
+        p.scx.freed = true;
         scxOpsExitTask(p);
     }
 

@@ -9,6 +9,8 @@ final class ExtDump {
     private ExtDump() {
     }
 
+    static final String TRUNC_MARKER = "\n\n~~~~ TRUNCATED ~~~~\n";
+
     /** A dump being written; truncated to {@code limit} with the kernel's marker. */
     private static final class DumpBuf {
         final StringBuilder sb = new StringBuilder();
@@ -25,8 +27,10 @@ final class ExtDump {
             }
             sb.append(s).append('\n');
             if (sb.length() > limit) {
-                sb.setLength(limit);
-                sb.append("\n\n~~~~ TRUNCATED ~~~~\n");
+                // The marker overwrites the end of the buffer: the dump never exceeds dump_len.
+                int keep = Math.max(0, limit - TRUNC_MARKER.length());
+                sb.setLength(keep);
+                sb.append(TRUNC_MARKER, 0, Math.min(TRUNC_MARKER.length(), limit));
                 truncated = true;
             }
         }

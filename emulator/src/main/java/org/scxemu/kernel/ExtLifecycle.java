@@ -155,62 +155,70 @@ final class ExtLifecycle {
             // Once the normal op keys are on, the BPF scheduler may be called; do it in bypass.
             ext.scxOpsBypass(true);
             try {
-            for (ScxOp op : ScxOp.values()) {
-                if (op != ScxOp.INIT && op != ScxOp.CPU_ONLINE && op != ScxOp.CPU_OFFLINE) {
-                    setKey(has, op);
+                for (ScxOp op : ScxOp.values()) {
+                    if (op != ScxOp.INIT && op != ScxOp.CPU_ONLINE && op != ScxOp.CPU_OFFLINE) {
+                        setKey(has, op);
+                    }
                 }
-            }
-            ScxKeys.SCX_OPS_ENQ_LAST.set((flags & SCX_OPS_ENQ_LAST) != 0);
-            ScxKeys.SCX_OPS_ENQ_EXITING.set((flags & SCX_OPS_ENQ_EXITING) != 0);
-            // the seed: if (scx_ops.cpu_acquire || scx_ops.cpu_release)
-            if (has[ScxOp.CPU_ACQUIRE.ordinal()] || has[ScxOp.CPU_RELEASE.ordinal()]) {
-                ScxKeys.SCX_OPS_CPU_PREEMPT.enable();
-            }
-            if (!has[ScxOp.UPDATE_IDLE.ordinal()] || (flags & SCX_OPS_KEEP_BUILTIN_IDLE) != 0) {
-                ext.resetIdleMasks();
-                ScxKeys.SCX_BUILTIN_IDLE_ENABLED.enable();
-            } else {
-                ScxKeys.SCX_BUILTIN_IDLE_ENABLED.disable();
-            }
+                ScxKeys.SCX_OPS_ENQ_LAST.set((flags & SCX_OPS_ENQ_LAST) != 0);
+                ScxKeys.SCX_OPS_ENQ_EXITING.set((flags & SCX_OPS_ENQ_EXITING) != 0);
+                // the seed: if (scx_ops.cpu_acquire || scx_ops.cpu_release)
+                if (has[ScxOp.CPU_ACQUIRE.ordinal()] || has[ScxOp.CPU_RELEASE.ordinal()]) {
+                    ScxKeys.SCX_OPS_CPU_PREEMPT.enable();
+                }
+                if (!has[ScxOp.UPDATE_IDLE.ordinal()] || (flags & SCX_OPS_KEEP_BUILTIN_IDLE) != 0) {
+                    ext.resetIdleMasks();
+                    ScxKeys.SCX_BUILTIN_IDLE_ENABLED.enable();
+                } else {
+                    ScxKeys.SCX_BUILTIN_IDLE_ENABLED.disable();
+                }
 
-            // Initialise every existing task with the fork path locked out.
-            kernel.forkRwsem.writeLock().lock();
-            try {
-                ext.initTaskEnabled = true;
-                for (Task p : kernel.tasks()) {
-                    if (p.isDead()) {
-                        continue;
+                // Initialise every existing task with the fork path locked out.
+                kernel.forkRwsem.writeLock().lock();
+                try {
+                    ext.initTaskEnabled = true;
+                    for (Task p : kernel.tasks()) {
+                        if (p.isDead()) {
+                            continue;
+                        }
+                        int ret = ext.scxOpsInitTask(p, false);
+                        if (ret != 0) {
+                            ext.scxOpsError("ops.init_task() failed (%d) for %s[%d]", ret, p.comm, p.pid);
+                            return 0;
+                        }
+                        Rq rq = kernel.taskRqLock(p);
+                        try {
+                            ext.scxSetTaskStateReady(p);
+                            // The task died while init_task ran: its final put already passed
+                            // (in state NONE), so exit it here as the kernel's put would.
+                            if (p.scx.freed) {
+                                ext.scxOpsExitTask(p);
+                            }
+                        } finally {
+                            kernel.taskRqUnlock(rq, p);
+                        }
                     }
-                    int ret = ext.scxOpsInitTask(p, false);
-                    if (ret != 0) {
-                        ext.scxOpsError("ops.init_task() failed (%d) for %s[%d] while loading", ret, p.comm, p.pid);
-                        return 0;
+                    // All tasks are READY: switch them over.
+                    ext.switchingAll = (flags & SCX_OPS_SWITCH_PARTIAL) == 0;
+                    ScxKeys.SCX_OPS_ENABLED.enable();
+                    for (Task p : kernel.tasks()) {
+                        if (p.isDead()) {
+                            continue;
+                        }
+                        Rq rq = kernel.taskRqLock(p);
+                        try {
+                            if (p.scx.freed) {
+                                continue;
+                            }
+                            p.scx.slice = SCX_SLICE_DFL;
+                            kernel.changeClass(rq, p, kernel.classFor(p));
+                        } finally {
+                            kernel.taskRqUnlock(rq, p);
+                        }
                     }
-                    Rq rq = kernel.taskRqLock(p);
-                    try {
-                        ext.scxSetTaskStateReady(p);
-                    } finally {
-                        kernel.taskRqUnlock(rq, p);
-                    }
+                } finally {
+                    kernel.forkRwsem.writeLock().unlock();
                 }
-                // All tasks are READY: switch them over.
-                ext.switchingAll = (flags & SCX_OPS_SWITCH_PARTIAL) == 0;
-                ScxKeys.SCX_OPS_ENABLED.enable();
-                for (Task p : kernel.tasks()) {
-                    if (p.isDead()) {
-                        continue;
-                    }
-                    Rq rq = kernel.taskRqLock(p);
-                    try {
-                        p.scx.slice = SCX_SLICE_DFL;
-                        kernel.changeClass(rq, p, kernel.classFor(p));
-                    } finally {
-                        kernel.taskRqUnlock(rq, p);
-                    }
-                }
-            } finally {
-                kernel.forkRwsem.writeLock().unlock();
-            }
             } finally {
                 ext.scxOpsBypass(false);
             }
@@ -273,6 +281,9 @@ final class ExtLifecycle {
                 for (Task p : kernel.tasks()) {
                     Rq rq = kernel.taskRqLock(p);
                     try {
+                        if (p.scx.freed) {
+                            continue;
+                        }
                         if (p.schedClass == SchedClass.EXT || p.scx.taskState() != SCX_TASK_NONE) {
                             kernel.changeClass(rq, p, kernel.classFor(p));
                             ext.scxOpsExitTask(p);

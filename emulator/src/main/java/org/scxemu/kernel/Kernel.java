@@ -378,7 +378,8 @@ public final class Kernel {
             rq.lock.lock();
             try {
                 setTaskCpu(p, cpu);
-                activateTask(rq, p, ENQUEUE_WAKEUP);
+                // ttwu_do_activate(): en_flags = ENQUEUE_WAKEUP | ENQUEUE_NOCLOCK
+                activateTask(rq, p, ENQUEUE_WAKEUP | ENQUEUE_NOCLOCK);
                 p.soState(Task.TASK_RUNNING);
                 wakeupPreempt(rq, p);
                 ext.runDeferred(rq);

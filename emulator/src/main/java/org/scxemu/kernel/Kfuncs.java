@@ -20,7 +20,7 @@ public final class Kfuncs {
     public static int selectCpuDfl(Task p, int prevCpu, long wakeFlags, boolean[] isIdle) {
         ExecCtx ctx = enter(Kfunc.SELECT_CPU_DFL);
         Ext ext = ctx.kernel.ext;
-        boolean[] found = new boolean[1];
+        boolean[] found = ctx.found;
         if (!ext.scxKfAllowedOnArgTasks(ctx, SCX_KF_SELECT_CPU, p)) {
             if (isIdle != null && isIdle.length > 0) {
                 isIdle[0] = false;
@@ -208,11 +208,9 @@ public final class Kfuncs {
             ctx.kernel.ext.scxOpsError("scx_bpf_dump() must only be called from ops.dump() and friends");
             return;
         }
-        String s = CFormat.format(fmt, args);
-        ctx.dumpBuf.append(s);
-        if (!s.endsWith("\n")) {
-            ctx.dumpBuf.append('\n');
-        }
+        // Pieces accumulate into one line until a '\n', as the kernel's dump line buffer does;
+        // ExtDump ends a trailing partial line when the op returns.
+        ctx.dumpBuf.append(CFormat.format(fmt, args));
     }
 
     public static int nrCpuIds() {

@@ -127,7 +127,41 @@ public final class Rq {
         return busyNs;
     }
 
-    /** {@code struct scx_rq}: the sched_ext part of a runqueue, guarded by the rq lock. */
+    /**
+     * {@code struct scx_rq}: the sched_ext part of a runqueue, guarded by the rq lock.
+     *
+     * <h2>cpu_released (the seed's protocol)</h2>
+     * <pre>
+     *             pick: a class above ext wins, key on, !cpu_released
+     *             -&gt; ops.cpu_release(cpu, {reason, next}) [SCX_KF_CPU_RELEASE]
+     *   +-------+ ------------------------------------------------------&gt; +----------+
+     *   | false |                                                           |   true   |
+     *   | (SCX  | &lt;------------------------------------------------------ | (released)|
+     *   |  owns)|   balance_scx(), key on, cpu_released                     +----------+
+     *   +-------+   -&gt; ops.cpu_acquire(cpu, NULL) [mask 0]                     |   ^
+     *                                                                          +---+
+     *                                  further higher-class picks: no second release
+     * </pre>
+     * Both transitions happen on the owning CPU's thread under its rq lock, so the flag and the
+     * callbacks never disagree. The flag is set even when ops.cpu_release is absent. ext → idle
+     * is not a release (the scheduler chose to leave the CPU idle). Lock-free readers (dumps,
+     * invariant checks) use {@link #getCpuReleasedOpaque}.
+     *
+     * <h2>Kick and pnt_seq</h2>
+     * <pre>
+     *   kicker CPU K                                 target CPU T
+     *   scx_bpf_kick_cpu(T, WAIT): set bits
+     *   ...op returns, rq lock dropped...
+     *   kick_cpus_irq_workfn():
+     *     lock T; pseqs[T] = T.pnt_seq; resched T; unlock
+     *     spin: while (la(T.pnt_seq) == pseqs[T])     __schedule(): ... pick_next_task()
+     *                                                   scx_next_task_picked():
+     *                                                     so(pnt_seq, pnt_seq + 1)  ---+
+     *     &lt;------ acquire sees the new value: everything T wrote before its pick -----+
+     *             is visible to K; K proceeds
+     * </pre>
+     * {@code pnt_seq} is written only by T (under its rq lock) and read by kickers with acquire.
+     */
     public static final class ScxRq {
         final Rq rq;
         /** rq->scx.local_dsq */

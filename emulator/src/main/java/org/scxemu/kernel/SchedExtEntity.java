@@ -15,6 +15,37 @@ import java.lang.invoke.VarHandle;
  * {@code dsqVtime}, {@code disallow}; {@code weight} and {@code flags} are read-only for it).
  * Everything else is the core's.
  *
+ * <h2>The ops-state machine ({@code p->scx.ops_state})</h2>
+ * <pre>
+ *                     do_enqueue_task() [rq lock of p]
+ *        +--------------------------------------------------+
+ *        |                                                  v
+ *   +---------+  direct dispatch / CLEAR_OPSS      +-----------+
+ *   |  NONE   |&lt;---------------------------------| QUEUEING  |  ops.enqueue() runs
+ *   | (core)  |                                    |  | qseq   |
+ *   +---------+                                    +-----------+
+ *     ^     ^                                            | so (release): QUEUED | qseq
+ *     |     | ops_dequeue(): cas QUEUED-&gt;NONE          v
+ *     |     +--------------------------------------+-----------+
+ *     |                                            |  QUEUED   |  owned by the BPF scheduler
+ *     | dispatch_enqueue(CLEAR_OPSS) /             |  | qseq   |
+ *     | dispatch_to_local_dsq(): so NONE           +-----------+
+ *     |                                                  | finish_dispatch(): cas
+ *     |                                                  | QUEUED|qseq -&gt; DISPATCHING
+ *     |                                            +-------------+
+ *     +--------------------------------------------| DISPATCHING |  owned by one dispatching CPU
+ *                                                  +-------------+
+ * </pre>
+ * Owners: NONE belongs to the core (the task is on a DSQ, running, or not runnable); QUEUEING to
+ * the CPU holding p's rq lock inside ops.enqueue(); QUEUED to the BPF scheduler; DISPATCHING to the
+ * one CPU whose cmpxchg won in finish_dispatch(). The qseq (the enqueuing rq's {@code ops_qseq++})
+ * makes a dispatch of an earlier enqueue instance stale: finish_dispatch() drops it.
+ * Ordering: every transition to QUEUED or NONE that publishes the task is a store-release, and
+ * every reader that then touches the task (wait_ops_state(), ops_dequeue()) loads with acquire.
+ * A CPU waiting in wait_ops_state() never holds a lock the state's owner needs: the dequeuer waits
+ * on DISPATCHING holding only p's rq lock, and the dispatcher drops DISPATCHING (publishing
+ * {@code holdingCpu}) before it takes p's rq lock in dispatch_to_local_dsq().
+ *
  * <p>Guards, as {@code include/linux/sched/ext.h} states them:
  * <ul>
  *   <li>{@code dsq}, the DSQ links, {@code dsqSeq}, {@code dsqFlags}: the lock of the DSQ the task
@@ -70,6 +101,12 @@ public final class SchedExtEntity {
     /** p->scx.ddsp_dsq_id / ddsp_enq_flags: the recorded direct-dispatch verdict. */
     long ddspDsqId = SCX_DSQ_INVALID;
     long ddspEnqFlags;
+
+    /**
+     * sched_ext_free() has run: the task is gone for sched_ext and the enable and disable loops,
+     * which walk a snapshot of the task list, must leave it alone. Task's rq lock.
+     */
+    boolean freed;
 
     /** SCX_TASK_DSQ_ON_PRIQ */
     static final int SCX_TASK_DSQ_ON_PRIQ = 1;

@@ -8,8 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.scxemu.harness.Machine;
-import org.scxemu.scx.SchedExtOps;
 
+/** The selftest minimal on CPU threads: a name-only scheduler runs every task, then detaches. */
 class SmokeTest {
     @Test
     void minimalSchedulerRunsTasksOnThreads() {
@@ -18,19 +18,23 @@ class SmokeTest {
             m.start();
             List<Task> tasks = new ArrayList<>();
             for (int i = 0; i < 8; i++) {
-                tasks.add(m.kernel().fork(new Kernel.TaskSpec().comm("t" + i)
-                        .behavior(Behavior.cpuBound(500_000L))));
+                tasks.add(m.kernel().fork(new Kernel.TaskSpec().comm("t" + i).behavior(Behavior.cpuBound(500_000L))));
             }
             m.runFor(300_000_000L);
             assertNull(m.kernel().bug());
             for (Task t : tasks) {
                 assertTrue(t.sumExecRuntime() > 0, t + " never ran");
+                assertEquals(SchedClass.EXT, t.schedClass());
             }
-            assertEquals(SchedExtOps.class.getSimpleName(), "SchedExtOps");
-            m.stop();
             m.unload();
-            System.out.println(m.ext().dmesg());
-            System.out.println(m.ext().exitInfo().kindName() + " " + m.ext().exitInfo().msg());
+            assertEquals("UNREG", m.ext().exitInfo().kindName());
+            for (Task t : tasks) {
+                assertEquals(SchedClass.FAIR, t.schedClass());
+            }
+            assertTrue(m.ext().dmesg().contains("sched_ext: BPF scheduler \"minimal\" enabled"));
+            assertTrue(m.ext().dmesg().contains(
+                    "sched_ext: BPF scheduler \"minimal\" disabled (unregistered from user space)"));
+            assertNull(m.kernel().bug());
         }
     }
 }

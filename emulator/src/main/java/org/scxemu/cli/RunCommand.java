@@ -1,0 +1,340 @@
+package org.scxemu.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.scxemu.harness.Json;
+import org.scxemu.harness.KernelProfile;
+import org.scxemu.harness.RunResult;
+import org.scxemu.harness.RunSpec;
+import org.scxemu.harness.Runner;
+import org.scxemu.harness.trace.TraceRecorder;
+import org.scxemu.harness.workload.Workload;
+import org.scxemu.harness.workload.Workloads;
+import org.scxemu.kernel.Kernel;
+import org.scxemu.kernel.Tracer;
+import org.scxemu.scx.SchedExtOps;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code scx-emu run}: loads a scheduler on an emulated machine, runs a workload on it for a
+ * while, prints the scheduler's stats line and a core line every second and a summary at the end,
+ * optionally writes the JSON summary, and exits 0 (unloaded normally), 1 (ejected: the exit and
+ * the kernel's dump on stderr) or 2 (bad usage, found before anything runs).
+ */
+@Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Run a scheduler on a workload and report what happened.")
+final class RunCommand implements Callable<Integer> {
+    static final int CPUS_MIN = 1;
+    static final int TICK_HZ_MIN = 10;
+    static final int TICK_HZ_MAX = 10_000;
+    /** SCX_WATCHDOG_MAX_TIMEOUT: ops.timeout_ms may not exceed 30 s. */
+    static final int TIMEOUT_MS_MAX = 30_000;
+    static final long SLICE_US_MAX = 10_000_000L;
+    static final int DSP_BATCH_MAX = 1 << 20;
+    /** The most trace events kept (over all CPUs); later ones are counted as dropped. */
+    static final int TRACE_MAX_EVENTS = 2_000_000;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--scheduler", required = true, paramLabel = "NAME",
+            description = "The scheduler: simple or qmap (see scx-emu list).")
+    String scheduler;
+
+    @Option(names = "--cpus", paramLabel = "N", defaultValue = "4",
+            description = "Simulated CPUs, 1..256 (default ${DEFAULT-VALUE}).")
+    int cpus;
+
+    @Option(names = "--workload", paramLabel = "NAME", defaultValue = Workloads.DEFAULT,
+            description = "The workload (default ${DEFAULT-VALUE}; see scx-emu list).")
+    String workload;
+
+    @Option(names = "--duration", paramLabel = "TIME", defaultValue = "5s", converter = Durations.class,
+            description = "How long to run: 500ms, 5s, 1m (default ${DEFAULT-VALUE}).")
+    long durationNs;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "1",
+            description = "The workload's seed (default ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--kernel", paramLabel = "PROFILE", defaultValue = "v7",
+            description = "Kernel profile (default ${DEFAULT-VALUE}, the only one this build has).")
+    String kernel;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Write the JSON summary to FILE (atomically).")
+    Path json;
+
+    @Option(names = "--trace", paramLabel = "FILE",
+            description = "Write a trace for Perfetto (ui.perfetto.dev) or chrome://tracing to FILE.")
+    Path trace;
+
+    @Option(names = "--tick-hz", paramLabel = "N", defaultValue = "1000",
+            description = "Scheduler tick rate, " + TICK_HZ_MIN + ".." + TICK_HZ_MAX + " (default ${DEFAULT-VALUE}).")
+    int tickHz;
+
+    @Option(names = "--fifo", description = "simple: FIFO instead of weighted vtime (scx_simple -f).")
+    boolean fifo;
+
+    @Option(names = "--no-cpu-release", description = "qmap: no ops.cpu_release (and no cpu_acquire).")
+    boolean noCpuRelease;
+
+    @Option(names = "--slice-us", paramLabel = "N", description = "qmap: slice in us (scx_qmap -s).")
+    Long sliceUs;
+
+    @Option(names = "--timeout-ms", paramLabel = "N",
+            description = "qmap: watchdog timeout in ms, 1.." + TIMEOUT_MS_MAX + " (ops.timeout_ms).")
+    Integer timeoutMs;
+
+    @Option(names = "--stall-user-nth", paramLabel = "N", description = "qmap: drop every Nth user task (scx_qmap -t).")
+    Long stallUserNth;
+
+    @Option(names = "--stall-kernel-nth", paramLabel = "N",
+            description = "qmap: drop every Nth kthread (scx_qmap -T).")
+    Long stallKernelNth;
+
+    @Option(names = "--dsp-batch", paramLabel = "N",
+            description = "qmap: dispatch up to N tasks at once (scx_qmap -b).")
+    Integer dspBatch;
+
+    @Option(names = "--error-after", paramLabel = "N",
+            description = "qmap: scx_bpf_error() after N enqueues (scx_qmap -e).")
+    Long errorAfter;
+
+    @Option(names = "--dsp-inf-loop-after", paramLabel = "N",
+            description = "qmap: loop forever in dispatch after N dispatches (scx_qmap -l).")
+    Long dspInfLoopAfter;
+
+    private CommandLine.ParameterException usage(String msg) {
+        return new CommandLine.ParameterException(spec.commandLine(), msg);
+    }
+
+    /** The scheduler options given on the command line, by option name, in a fixed order. */
+    private Map<String, Object> givenSchedulerOptions() {
+        Map<String, Object> g = new LinkedHashMap<>();
+        if (fifo) {
+            g.put("--fifo", Boolean.TRUE);
+        }
+        if (noCpuRelease) {
+            g.put("--no-cpu-release", Boolean.TRUE);
+        }
+        putIfGiven(g, "--slice-us", sliceUs);
+        putIfGiven(g, "--timeout-ms", timeoutMs);
+        putIfGiven(g, "--stall-user-nth", stallUserNth);
+        putIfGiven(g, "--stall-kernel-nth", stallKernelNth);
+        putIfGiven(g, "--dsp-batch", dspBatch);
+        putIfGiven(g, "--error-after", errorAfter);
+        putIfGiven(g, "--dsp-inf-loop-after", dspInfLoopAfter);
+        return g;
+    }
+
+    private static void putIfGiven(Map<String, Object> g, String name, Object v) {
+        if (v != null) {
+            g.put(name, v);
+        }
+    }
+
+    private void checkRange(String option, long v, long lo, long hi) {
+        if (v < lo || v > hi) {
+            throw usage(option + " " + v + ": out of range, must be " + lo + ".." + hi);
+        }
+    }
+
+    /** Every check that can fail before anything runs; each failure is one line and exit 2. */
+    private Schedulers.Entry validate() {
+        Schedulers.Entry entry = Schedulers.byName(scheduler);
+        if (entry == null) {
+            if (scheduler.startsWith("class:")) {
+                throw usage("--scheduler " + scheduler + ": user schedulers (class:NAME) are not implemented yet"
+                        + " (issue 4); valid: " + Schedulers.names());
+            }
+            throw usage("--scheduler " + scheduler + ": unknown scheduler; valid: " + Schedulers.names());
+        }
+        if (Workloads.create(workload) == null) {
+            throw usage("--workload " + workload + ": unknown workload; valid: "
+                    + String.join(", ", Workloads.names()));
+        }
+        checkRange("--cpus", cpus, CPUS_MIN, Kernel.NR_CPUS_MAX);
+        if (KernelProfile.byId(kernel) == null) {
+            throw usage("--kernel " + kernel + ": unknown kernel profile; valid: "
+                    + String.join(", ", KernelProfile.ids()) + " (the only profile this build has)");
+        }
+        checkRange("--tick-hz", tickHz, TICK_HZ_MIN, TICK_HZ_MAX);
+        Map<String, Object> given = givenSchedulerOptions();
+        for (String opt : given.keySet()) {
+            if (!entry.options().contains(opt)) {
+                throw usage(opt + ": the " + entry.name() + " scheduler has no such option" + ownerHint(opt));
+            }
+        }
+        if (sliceUs != null) {
+            checkRange("--slice-us", sliceUs, 1, SLICE_US_MAX);
+        }
+        if (timeoutMs != null) {
+            checkRange("--timeout-ms", timeoutMs, 1, TIMEOUT_MS_MAX);
+        }
+        if (dspBatch != null) {
+            checkRange("--dsp-batch", dspBatch, 0, DSP_BATCH_MAX);
+        }
+        checkNonNegative("--stall-user-nth", stallUserNth);
+        checkNonNegative("--stall-kernel-nth", stallKernelNth);
+        checkNonNegative("--error-after", errorAfter);
+        checkNonNegative("--dsp-inf-loop-after", dspInfLoopAfter);
+        checkOutput("--json", json);
+        checkOutput("--trace", trace);
+        if (json != null && trace != null
+                && json.toAbsolutePath().normalize().equals(trace.toAbsolutePath().normalize())) {
+            throw usage("--json and --trace name the same file: " + json);
+        }
+        return entry;
+    }
+
+    private void checkOutput(String option, Path path) {
+        if (path != null) {
+            try {
+                Json.checkWritable(path);
+            } catch (IOException | RuntimeException e) {
+                throw usage(option + " " + path + ": cannot write: " + e.getMessage());
+            }
+        }
+    }
+
+    private void checkNonNegative(String option, Long v) {
+        if (v != null && v < 0) {
+            throw usage(option + " " + v + ": must not be negative");
+        }
+    }
+
+    private static String ownerHint(String opt) {
+        StringBuilder owners = new StringBuilder();
+        for (Schedulers.Entry e : Schedulers.ALL) {
+            if (e.options().contains(opt)) {
+                owners.append(owners.length() == 0 ? "" : ", ").append(e.name());
+            }
+        }
+        return owners.length() == 0 ? "" : " (it belongs to: " + owners + ")";
+    }
+
+    @Override
+    public Integer call() {
+        Schedulers.Entry entry = validate();
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+
+        Map<String, Object> applied = Schedulers.newApplied();
+        SchedExtOps ops = entry.factory().create(givenSchedulerOptions(), applied);
+        Workload w = Workloads.create(workload);
+        RunSpec rs = new RunSpec(entry.name(), applied, w.name(), cpus, 1_000_000_000L / tickHz, durationNs, seed,
+                KernelProfile.byId(kernel));
+        out.printf("scx-emu: %s on %d CPUs, workload %s, kernel %s, seed %d, %s%n", entry.name(), cpus, w.name(),
+                rs.kernelProfile().id, seed, SummaryTable.seconds(durationNs));
+        out.flush();
+
+        TraceRecorder recorder = trace == null ? null : new TraceRecorder(cpus, TRACE_MAX_EVENTS);
+        RunResult r = Runner.run(rs, ops, w, (second, elapsedNs, k, o, coreLine) -> {
+            String line = o.statsLine();
+            if (line != null && !line.isEmpty()) {
+                out.println(line.endsWith("\n") ? line.substring(0, line.length() - 1) : line);
+            }
+            out.println(coreLine);
+            out.flush();
+        }, recorder == null ? Tracer.NONE : recorder);
+
+        if (r.loadRet < 0) {
+            err.println(Main.PREFIX + "failed to load scheduler " + entry.name() + ": error " + r.loadRet
+                    + errnoName(-r.loadRet));
+            printDmesg(err, r.dmesg);
+            return Main.EXIT_EJECTED;
+        }
+        if (r.bug != null) {
+            err.println(Main.PREFIX + "internal error: kernel BUG: " + Main.oneLine(r.bug));
+            return Main.EXIT_INTERNAL;
+        }
+        SummaryTable.print(out, r);
+        out.flush();
+        if (json != null && !write(err, "--json", json, r.toJson())) {
+            return Main.EXIT_USAGE;
+        }
+        if (recorder != null) {
+            Map<String, Object> facts = new LinkedHashMap<>();
+            facts.put("scheduler", entry.name());
+            facts.put("workload", w.name());
+            facts.put("cpus", (long) cpus);
+            facts.put("kernel_profile", rs.kernelProfile().id);
+            facts.put("seed", seed);
+            facts.put("exit_kind", r.exitKindName);
+            if (!write(err, "--trace", trace, recorder.toTraceJson(r.startNs, r.endNs, facts))) {
+                return Main.EXIT_USAGE;
+            }
+        }
+        if (!r.unloadedNormally()) {
+            printEjection(err, entry.name(), r);
+            return Main.EXIT_EJECTED;
+        }
+        return Main.EXIT_OK;
+    }
+
+    /** Writes {@code tree} as JSON to {@code path}, atomically; false (and one line on err) if it cannot. */
+    private static boolean write(PrintWriter err, String option, Path path, Object tree) {
+        try {
+            Json.writeAtomically(path, Json.write(tree));
+            return true;
+        } catch (IOException | RuntimeException e) {
+            err.println(Main.PREFIX + option + " " + path + ": cannot write: " + Main.oneLine(e.toString()));
+            return false;
+        }
+    }
+
+    /** What the scheduler's user-space half prints when the kernel ejects it (UEI_REPORT()). */
+    private static void printEjection(PrintWriter err, String name, RunResult r) {
+        err.println(Main.PREFIX + name + " was ejected: SCX_EXIT_" + r.exitKindName + " (" + r.exitReason
+                + "), exit_code=" + r.exitCode);
+        if (!r.exitDump.isEmpty()) {
+            err.println("DEBUG DUMP");
+            err.println("=".repeat(80));
+            err.println();
+            err.print(r.exitDump.endsWith("\n") ? r.exitDump : r.exitDump + "\n");
+            err.println("=".repeat(80));
+            err.println();
+        }
+        err.println("EXIT: " + r.exitReason + (r.exitMsg.isEmpty() ? "" : " (" + r.exitMsg + ")"));
+        printDmesg(err, r.dmesg);
+        err.flush();
+    }
+
+    private static void printDmesg(PrintWriter err, List<String> dmesg) {
+        for (String line : dmesg) {
+            err.println("[dmesg] " + line);
+        }
+    }
+
+    private static String errnoName(int errno) {
+        switch (errno) {
+            case 1:
+                return " (EPERM)";
+            case 2:
+                return " (ENOENT)";
+            case 7:
+                return " (E2BIG)";
+            case 12:
+                return " (ENOMEM)";
+            case 16:
+                return " (EBUSY)";
+            case 17:
+                return " (EEXIST)";
+            case 22:
+                return " (EINVAL)";
+            case 95:
+                return " (EOPNOTSUPP)";
+            default:
+                return "";
+        }
+    }
+}

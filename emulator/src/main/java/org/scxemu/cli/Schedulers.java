@@ -1,0 +1,115 @@
+package org.scxemu.cli;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.scxemu.schedulers.ScxQmap;
+import org.scxemu.schedulers.ScxSimple;
+import org.scxemu.scx.SchedExtOps;
+
+/**
+ * The schedulers {@code --scheduler} can name, each with the options it takes (its user-space
+ * half's command-line flags) and a factory. Immutable; any thread.
+ */
+final class Schedulers {
+    private Schedulers() {
+    }
+
+    /** Builds a scheduler from the options given on the command line. */
+    interface Factory {
+        /**
+         * @param given   the scheduler options given, by option name ({@code "--slice-us"} to its
+         *                value; flags map to {@code Boolean.TRUE}); only names in the entry's set
+         * @param applied filled in with the settings the scheduler was built with, for the JSON
+         */
+        SchedExtOps create(Map<String, Object> given, Map<String, Object> applied);
+    }
+
+    /** A scheduler: its CLI name, one line for {@code list}, the options it accepts, its factory. */
+    record Entry(String name, String description, Set<String> options, Factory factory) {
+    }
+
+    /** Every option that belongs to some scheduler rather than to the run. */
+    static final Set<String> SCHEDULER_OPTIONS = Set.of("--fifo", "--no-cpu-release", "--slice-us", "--timeout-ms",
+            "--stall-user-nth", "--stall-kernel-nth", "--dsp-batch", "--error-after", "--dsp-inf-loop-after");
+
+    static final List<Entry> ALL = List.of(
+            new Entry("simple",
+                    "scx_simple: one global DSQ, weighted vtime or FIFO (--fifo); the minimal example scheduler",
+                    Set.of("--fifo"), Schedulers::simple),
+            new Entry("qmap",
+                    "scx_qmap: five FIFO queues by weight; cpu_release re-enqueues the local DSQ "
+                            + "(the seed's feature; off with --no-cpu-release)",
+                    Set.of("--no-cpu-release", "--slice-us", "--timeout-ms", "--stall-user-nth", "--stall-kernel-nth",
+                            "--dsp-batch", "--error-after", "--dsp-inf-loop-after"),
+                    Schedulers::qmap));
+
+    /** The scheduler named {@code name}, or null. */
+    static Entry byName(String name) {
+        for (Entry e : ALL) {
+            if (e.name().equals(name)) {
+                return e;
+            }
+        }
+        return null;
+    }
+
+    static String names() {
+        StringBuilder sb = new StringBuilder();
+        for (Entry e : ALL) {
+            sb.append(sb.length() == 0 ? "" : ", ").append(e.name());
+        }
+        return sb.toString();
+    }
+
+    private static SchedExtOps simple(Map<String, Object> given, Map<String, Object> applied) {
+        boolean fifo = given.containsKey("--fifo");
+        applied.put("fifo_sched", fifo);
+        return new ScxSimple(fifo);
+    }
+
+    private static SchedExtOps qmap(Map<String, Object> given, Map<String, Object> applied) {
+        ScxQmap.Options o = new ScxQmap.Options();
+        if (given.containsKey("--slice-us")) {
+            o.sliceNs = (Long) given.get("--slice-us") * 1000L;
+        }
+        if (given.containsKey("--timeout-ms")) {
+            o.timeoutMs = (Integer) given.get("--timeout-ms");
+        }
+        if (given.containsKey("--stall-user-nth")) {
+            o.stallUserNth = (Long) given.get("--stall-user-nth");
+        }
+        if (given.containsKey("--stall-kernel-nth")) {
+            o.stallKernelNth = (Long) given.get("--stall-kernel-nth");
+        }
+        if (given.containsKey("--dsp-batch")) {
+            o.dspBatch = (Integer) given.get("--dsp-batch");
+        }
+        if (given.containsKey("--error-after")) {
+            o.errorAfter = (Long) given.get("--error-after");
+        }
+        if (given.containsKey("--dsp-inf-loop-after")) {
+            o.dspInfLoopAfter = (Long) given.get("--dsp-inf-loop-after");
+        }
+        if (given.containsKey("--no-cpu-release")) {
+            o.cpuRelease = false;
+        }
+        applied.put("slice_ns", o.sliceNs);
+        applied.put("stall_user_nth", o.stallUserNth);
+        applied.put("stall_kernel_nth", o.stallKernelNth);
+        applied.put("dsp_inf_loop_after", o.dspInfLoopAfter);
+        applied.put("dsp_batch", (long) o.dspBatch);
+        applied.put("error_after", o.errorAfter);
+        applied.put("cpu_release", o.cpuRelease);
+        applied.put("switch_partial", o.switchPartial);
+        applied.put("print_shared", o.printShared);
+        applied.put("timeout_ms", (long) o.timeoutMs);
+        return ScxQmap.create(o);
+    }
+
+    /** A fresh, ordered map for {@link Factory#create}'s {@code applied}. */
+    static Map<String, Object> newApplied() {
+        return new LinkedHashMap<>();
+    }
+}

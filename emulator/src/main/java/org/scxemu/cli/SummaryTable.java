@@ -1,0 +1,130 @@
+package org.scxemu.cli;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.scxemu.harness.LatencySummary;
+import org.scxemu.harness.RunResult;
+import org.scxemu.kernel.Kfunc;
+import org.scxemu.kernel.ScxOp;
+
+/** The human-readable summary {@code run} prints at the end: per CPU, ops, kfuncs, latencies. */
+final class SummaryTable {
+    private static final int WIDTH = 100;
+
+    private SummaryTable() {
+    }
+
+    static String seconds(long ns) {
+        return String.format(Locale.ROOT, "%.2fs", ns / 1e9);
+    }
+
+    private static String us(long ns) {
+        return String.format(Locale.ROOT, "%.1f", ns / 1e3);
+    }
+
+    static void print(PrintWriter out, RunResult r) {
+        out.println();
+        out.printf(Locale.ROOT, "summary: %s on %d CPUs, workload %s, kernel %s, seed %d: ran %s, exit %s (%s)%n",
+                r.spec.scheduler(), r.spec.cpus(), r.workloadName, r.spec.kernelProfile().id, r.spec.seed(),
+                seconds(r.durationNs), r.exitKindName, r.exitReason);
+        out.println();
+        out.printf("%5s %7s %11s %12s %13s %11s%n", "cpu", "busy%", "switches", "rel_windows", "cpu_released",
+                "pnt_seq");
+        long sw = 0;
+        long busy = 0;
+        long windows = 0;
+        long seq = 0;
+        for (RunResult.CpuSummary c : r.perCpu) {
+            out.printf(Locale.ROOT, "%5d %7.1f %11d %12d %13d %11d%n", c.cpu(), pct(c.busyNs(), r.durationNs),
+                    c.nrSwitches(), c.releaseWindows(), c.cpuReleased() ? 1 : 0, c.pntSeq());
+            sw += c.nrSwitches();
+            busy += c.busyNs();
+            windows += c.releaseWindows();
+            seq += c.pntSeq();
+        }
+        out.printf(Locale.ROOT, "%5s %7.1f %11d %12d %13s %11d%n", "all",
+                pct(busy, r.durationNs * Math.max(1, r.perCpu.size())), sw, windows, "", seq);
+        out.println();
+
+        List<String> ops = new ArrayList<>();
+        for (ScxOp op : ScxOp.values()) {
+            if (r.opCalls[op.ordinal()] != 0) {
+                ops.add(op.kname + "=" + r.opCalls[op.ordinal()]);
+            }
+        }
+        wrap(out, "ops:     ", ops);
+        List<String> kfs = new ArrayList<>();
+        for (Kfunc kf : Kfunc.values()) {
+            if (r.kfuncCalls[kf.ordinal()] != 0) {
+                kfs.add(kf.kname + "=" + r.kfuncCalls[kf.ordinal()]);
+            }
+        }
+        wrap(out, "kfuncs:  ", kfs);
+        out.println("reenqueued tasks: " + r.reenqueuedTasks);
+        out.println();
+
+        out.printf("%-14s %10s %11s %11s %11s %11s%n", "latency (us)", "count", "p50", "p99", "p99.9", "max");
+        latency(out, "wait", r.wait);
+        latency(out, "stranded", r.stranded);
+        out.println();
+
+        List<String> stats = new ArrayList<>();
+        for (Map.Entry<String, Long> e : r.schedulerStats.entrySet()) {
+            stats.add(e.getKey() + "=" + e.getValue());
+        }
+        wrap(out, "sched:   ", stats);
+        List<String> wl = new ArrayList<>();
+        for (Map.Entry<String, Object> e : r.workloadMetrics.entrySet()) {
+            wl.add(e.getKey() + "=" + format(e.getValue()));
+        }
+        wrap(out, "load:    ", wl);
+    }
+
+    private static double pct(long part, long whole) {
+        return whole <= 0 ? 0.0 : Math.min(100.0, 100.0 * part / whole);
+    }
+
+    private static String format(Object v) {
+        if (v instanceof Double) {
+            return String.format(Locale.ROOT, "%.3f", (Double) v);
+        }
+        if (v instanceof Map) {
+            List<String> parts = new ArrayList<>();
+            for (Map.Entry<?, ?> e : ((Map<?, ?>) v).entrySet()) {
+                parts.add(e.getKey() + "=" + format(e.getValue()));
+            }
+            return "{" + String.join(" ", parts) + "}";
+        }
+        return String.valueOf(v);
+    }
+
+    private static void latency(PrintWriter out, String name, LatencySummary s) {
+        if (s == null) {
+            return;
+        }
+        out.printf("%-14s %10d %11s %11s %11s %11s%n", name, s.count, us(s.p50), us(s.p99), us(s.p999), us(s.max));
+    }
+
+    /** {@code items} after {@code label}, separated by two spaces, wrapped at {@value #WIDTH} columns. */
+    private static void wrap(PrintWriter out, String label, List<String> items) {
+        if (items.isEmpty()) {
+            out.println(label + "-");
+            return;
+        }
+        StringBuilder line = new StringBuilder(label);
+        boolean first = true;
+        for (String it : items) {
+            if (!first && line.length() + 2 + it.length() > WIDTH) {
+                out.println(line);
+                line = new StringBuilder(" ".repeat(label.length()));
+                first = true;
+            }
+            line.append(first ? "" : "  ").append(it);
+            first = false;
+        }
+        out.println(line);
+    }
+}

@@ -1,0 +1,143 @@
+package org.scxemu.harness;
+
+import java.util.Locale;
+import java.util.concurrent.locks.LockSupport;
+import org.scxemu.harness.workload.Workload;
+import org.scxemu.kernel.Kernel;
+import org.scxemu.kernel.Kfunc;
+import org.scxemu.kernel.ScxOp;
+import org.scxemu.kernel.Tracer;
+import org.scxemu.scx.SchedExtOps;
+
+/**
+ * Runs one scheduler on one workload on a threaded {@link Machine}, the way a user runs a
+ * sched_ext scheduler: load it, start the CPUs, start the workload, report once a second, and at
+ * the end unload it (SCX_EXIT_UNREG), unless the kernel ejected it first.
+ *
+ * <p>Threads: everything here runs on the calling (harness) thread; the machine's CPU threads run
+ * the tasks. The once-a-second {@link Listener} is called on the harness thread and reads the
+ * kernel's counters racily (racy but benign: they are monotonic counters read for display; the
+ * final figures are read after the CPU threads are joined).
+ */
+public final class Runner {
+    private static final long SECOND_NS = 1_000_000_000L;
+    /** How often the harness thread checks for an exit while it waits. */
+    private static final long POLL_NS = 10_000_000L;
+
+    private Runner() {
+    }
+
+    /** Told about the run's progress, on the harness thread. */
+    public interface Listener {
+        Listener NONE = (second, elapsedNs, kernel, ops, coreLine) -> { };
+
+        /**
+         * Called after each full second of the run ({@code second} = 1, 2, ...), with the core's
+         * line for that second ({@link CoreLine}).
+         */
+        void second(int second, long elapsedNs, Kernel kernel, SchedExtOps ops, String coreLine);
+    }
+
+    /**
+     * Runs {@code ops} on {@code workload} as {@code spec} says and returns what happened. The
+     * machine is always stopped and the scheduler unloaded before this returns, even if it throws.
+     */
+    public static RunResult run(RunSpec spec, SchedExtOps ops, Workload workload, Listener listener) {
+        return run(spec, ops, workload, listener, Tracer.NONE);
+    }
+
+    /**
+     * As {@link #run(RunSpec, SchedExtOps, Workload, Listener)}, with the kernel's trace points
+     * going to {@code tracer} (called on the CPU threads; see {@link Tracer}).
+     */
+    public static RunResult run(RunSpec spec, SchedExtOps ops, Workload workload, Listener listener,
+            Tracer tracer) {
+        try (Machine m = Machine.threaded(spec.cpus(), spec.tickNs(), tracer)) {
+            Kernel k = m.kernel();
+            int ret = m.load(ops);
+            if (ret < 0) {
+                return RunResult.loadFailed(spec, ret, m.ext().dmesg());
+            }
+            m.start();
+            long startNs = k.now();
+            workload.start(k, spec.cpus(), spec.seed());
+            // the duration counts from when every task has been forked (forking thousands of tasks
+            // onto hundreds of CPU threads can take a while on a small host)
+            long t0 = System.nanoTime();
+            CoreLine core = new CoreLine(k, 0);
+            long end = t0 + spec.durationNs();
+            long nextSecond = t0 + SECOND_NS;
+            int second = 0;
+            for (;;) {
+                long now = System.nanoTime();
+                if (m.ext().exitKind() != 0 || k.bug() != null || now - end >= 0) {
+                    break;
+                }
+                if (now - nextSecond >= 0) {
+                    listener.second(++second, now - t0, k, ops, core.line(now - t0));
+                    nextSecond += SECOND_NS;
+                    continue;
+                }
+                LockSupport.parkNanos(Math.min(POLL_NS, Math.min(end, nextSecond) - now));
+            }
+            long elapsed = System.nanoTime() - t0;
+            long endNs = k.now();
+            boolean ejected = m.ext().exitKind() != 0;
+            if (ejected) {
+                // the kernel's error irq work is dumping and disabling: wait for it to finish
+                m.ext().awaitDisabled();
+            }
+            m.stop();
+            if (!ejected) {
+                m.unload();
+            }
+            return RunResult.collect(spec, m, ops, workload, elapsed, startNs, endNs);
+        }
+    }
+
+    /**
+     * The core's once-a-second line, in the manner of scx_qmap's {@code stats  :} line: context
+     * switches, {@code cpu_release} and {@code cpu_acquire} calls, closed release windows, tasks
+     * re-enqueued, kicks (all cumulative, as qmap's are), and the machine's busy share since the
+     * previous line. One instance per run, used by the harness thread only.
+     */
+    public static final class CoreLine {
+        private final Kernel k;
+        private long lastBusyNs;
+        private long lastNs;
+
+        public CoreLine(Kernel k, long startElapsedNs) {
+            this.k = k;
+            this.lastBusyNs = busyNs(k);
+            this.lastNs = startElapsedNs;
+        }
+
+        private static long busyNs(Kernel k) {
+            long busy = 0;
+            for (int cpu = 0; cpu < k.nrCpus(); cpu++) {
+                busy += k.rq(cpu).busyNs(); // racy but benign: a monotonic counter, for display
+            }
+            return busy;
+        }
+
+        /** The line at {@code elapsedNs} into the run. */
+        public String line(long elapsedNs) {
+            long[] ops = k.opCalls();
+            long[] kf = k.kfuncCalls();
+            long switches = 0;
+            long windows = 0;
+            for (int cpu = 0; cpu < k.nrCpus(); cpu++) {
+                switches += k.rq(cpu).nrSwitches();
+                windows += k.rq(cpu).scx.releaseWindows();
+            }
+            long busy = busyNs(k);
+            long span = elapsedNs - lastNs;
+            double busyPct = span <= 0 ? 0 : 100.0 * (busy - lastBusyNs) / ((double) span * k.nrCpus());
+            lastBusyNs = busy;
+            lastNs = elapsedNs;
+            return String.format(Locale.ROOT, "core   : sw=%d rel=%d acq=%d windows=%d reenq=%d kick=%d busy=%.1f%%",
+                    switches, ops[ScxOp.CPU_RELEASE.ordinal()], ops[ScxOp.CPU_ACQUIRE.ordinal()], windows,
+                    k.reenqueuedTasks(), kf[Kfunc.KICK_CPU.ordinal()], Math.max(0.0, Math.min(100.0, busyPct)));
+        }
+    }
+}
