@@ -73,6 +73,8 @@ public final class Ext {
     final Helper helper;
     /** The watchdog work's last run, in ns (scx_watchdog_timestamp). */
     volatile long watchdogTimestamp;
+    /** BPF timers the loaded scheduler started: cancelled when it is disabled. */
+    private final java.util.Set<Timer> bpfTimers = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** Kernel log lines (pr_info/pr_err/pr_warn), in order. */
     private final List<String> klog = new ArrayList<>();
 
@@ -2085,5 +2087,20 @@ public final class Ext {
 
     Rq[] rqs() {
         return rqs;
+    }
+
+    void trackTimer(Timer t) {
+        bpfTimers.add(t);
+    }
+
+    /** The BPF program is gone: its timers are cancelled (bpf_timer freed with the map). */
+    void cancelBpfTimers() {
+        for (Timer t : bpfTimers) {
+            TimerQueue q = t.queue;
+            if (q != null) {
+                q.cancel(t);
+            }
+        }
+        bpfTimers.clear();
     }
 }

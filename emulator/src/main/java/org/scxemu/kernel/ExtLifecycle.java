@@ -309,6 +309,7 @@ final class ExtLifecycle {
                 ext.klog(String.format("sched_ext: BPF scheduler \"%s\" disabled (%s)", name, ei.reason));
             }
             kernel.tracer.scx_exit(kernel.now(), ei);
+            ext.cancelBpfTimers();
             boolean[] has = implementedOps(ext.ops);
             if (has[ScxOp.EXIT.ordinal()]) {
                 ExecCtx ctx = ExecCtx.current(kernel);

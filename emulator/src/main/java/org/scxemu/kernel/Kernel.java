@@ -55,6 +55,9 @@ public final class Kernel {
     /** All live tasks (scx_tasks), in fork order; guarded by itself. */
     private final LinkedHashSet<Task> tasks = new LinkedHashSet<>();
     private final AtomicInteger nextPid = new AtomicInteger(1);
+    /** pid -&gt; live task (find_task_by_pid_ns()); any thread. */
+    private final java.util.concurrent.ConcurrentHashMap<Integer, Task> pidHash =
+            new java.util.concurrent.ConcurrentHashMap<>();
     /** Set when the machine stops: spins (SCX_KICK_WAIT, ttwu) give up so nothing hangs. */
     volatile boolean stopping;
     /** The first kernel BUG seen on any thread (the emulator's own inconsistency), or null. */
@@ -259,6 +262,7 @@ public final class Kernel {
             synchronized (tasks) {
                 tasks.add(p);
             }
+            pidHash.put(p.pid, p);
             ext.scxPostFork(p);
         } finally {
             forkRwsem.readLock().unlock();
@@ -315,6 +319,13 @@ public final class Kernel {
         synchronized (tasks) {
             tasks.remove(p);
         }
+        pidHash.remove(p.pid, p);
+    }
+
+    /** find_task_by_vpid(): the live task with this pid, or null. */
+    public Task findTaskByPid(int pid) {
+        Task p = pidHash.get(pid);
+        return p == null || p.isDead() ? null : p;
     }
 
     // ---------------------------------------------------------------------------------------------

@@ -288,6 +288,32 @@ public final class Kfuncs {
         return p.readOnceCpu();
     }
 
+    /** bpf_task_from_pid(): the task with this pid, or null. */
+    public static Task taskFromPid(int pid) {
+        return ExecCtx.currentAny().kernel.findTaskByPid(pid);
+    }
+
+    /**
+     * bpf_timer_start(): arms {@code t} to fire {@code nsecs} from now on the calling CPU (a BPF
+     * timer started with BPF_F_TIMER_CPU_PIN stays there); called off-CPU (e.g. from ops.init()
+     * on the loading thread), on CPU 0, where the loader runs. The callback runs on that CPU's
+     * thread with no rq lock held and kf_mask 0, like a BPF timer callback in softirq context.
+     */
+    public static int timerStart(Timer t, long nsecs) {
+        ExecCtx ctx = ExecCtx.currentAny();
+        Kernel k = ctx.kernel;
+        Rq rq = ctx.rq != null ? ctx.rq : k.rqs[0];
+        k.ext.trackTimer(t);
+        rq.timers.arm(t, k.now() + Math.max(0, nsecs));
+        return 0;
+    }
+
+    /** bpf_timer_cancel() */
+    public static int timerCancel(Timer t) {
+        TimerQueue q = t.queue;
+        return q != null && q.cancel(t) ? 1 : 0;
+    }
+
     public static long ktimeGetNs() {
         return ExecCtx.currentAny().kernel.now();
     }

@@ -289,6 +289,28 @@ public final class Scx {
         return Kfuncs.taskCpu(p);
     }
 
+    /** bpf_task_from_pid(pid): the live task with that pid, or null (release: a no-op here). */
+    public static Task bpf_task_from_pid(int pid) {
+        return Kfuncs.taskFromPid(pid);
+    }
+
+    /** bpf_task_release(p): a no-op; tasks are garbage collected. */
+    public static void bpf_task_release(Task p) {
+    }
+
+    /** BPF_F_TIMER_CPU_PIN: the timer fires on the CPU that started it (always true here). */
+    public static final long BPF_F_TIMER_CPU_PIN = 1L << 1;
+
+    /** bpf_timer_start(timer, nsecs, flags): fires on the calling CPU (CPU 0 when off-CPU). */
+    public static int bpf_timer_start(BpfTimer timer, long nsecs, long flags) {
+        return Kfuncs.timerStart(timer.timer, nsecs);
+    }
+
+    /** bpf_timer_cancel(timer) */
+    public static int bpf_timer_cancel(BpfTimer timer) {
+        return Kfuncs.timerCancel(timer.timer);
+    }
+
     /** bpf_ktime_get_ns(): the kernel clock. */
     public static long bpf_ktime_get_ns() {
         return Kfuncs.ktimeGetNs();
