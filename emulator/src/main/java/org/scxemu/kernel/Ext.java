@@ -2046,9 +2046,13 @@ public final class Ext {
     // Stranded-task accounting (scx-emu's measure of the seed's effect)
     // =============================================================================================
 
-    /** A task entered a local DSQ: stranded from now if that CPU runs a higher class. */
+    /**
+     * A task entered a local DSQ: stranded from now if that CPU runs a higher class. Not while
+     * the CPU balances for itself: a task it pulls then is picked by the same schedule.
+     */
     private void stranded(Rq rq, Task p) {
-        if (rq.curr.schedClass.above(SchedClass.EXT) && p.strandedSince < 0) {
+        if (rq.curr.schedClass.above(SchedClass.EXT) && (rq.scx.flags & SCX_RQ_BALANCING) == 0
+                && p.strandedSince < 0) {
             p.strandedSince = kernel.now();
         }
     }
