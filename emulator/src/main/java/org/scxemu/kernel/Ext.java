@@ -1492,7 +1492,7 @@ public final class Ext {
         Rq.ScxRq sx = rq.scx;
         // Pairs with the smp_load_acquire() issued by a CPU in kick_cpus_irq_workfn() who is
         // waiting for this CPU to perform a reschedule.
-        sx.soPntSeq(sx.lpPntSeq() + 1);
+        sx.bumpPntSeq();
         if (active.above(SchedClass.EXT)) {
             strandLocalDsq(rq);
         }

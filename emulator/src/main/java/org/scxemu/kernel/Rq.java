@@ -235,6 +235,11 @@ public final class Rq {
             PNT_SEQ.setRelease(this, v);
         }
 
+        /** scx_next_task_picked()'s bump: {@code smp_store_release(&pnt_seq, pnt_seq + 1)}. */
+        void bumpPntSeq() {
+            soPntSeq(lpPntSeq() + 1);
+        }
+
         /** smp_load_acquire(&rq->scx.pnt_seq); pairs with the release in {@link #soPntSeq}. */
         public long getPntSeqAcquire() {
             return (long) PNT_SEQ.getAcquire(this);
