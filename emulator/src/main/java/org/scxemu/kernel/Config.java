@@ -15,4 +15,12 @@ public final class Config {
      */
     public static final boolean CPU_PREEMPT =
             Boolean.parseBoolean(System.getProperty("scx.config.cpu_preempt", "true"));
+
+    /**
+     * How the pick path tests for the feature: {@code key} (the seed's {@code scx_ops_cpu_preempt}
+     * static key, the default) or {@code flag} (6.16's plain load and test of
+     * {@code SCX_OPS_HAS_CPU_PREEMPT} in the ops flags). {@code -Dscx.config.cpu_preempt_check=flag}.
+     */
+    public static final boolean CPU_PREEMPT_FLAG_TEST =
+            "flag".equals(System.getProperty("scx.config.cpu_preempt_check", "key"));
 }

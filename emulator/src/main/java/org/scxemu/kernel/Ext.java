@@ -1302,7 +1302,7 @@ public final class Ext {
         Rq.ScxRq sx = rq.scx;
         sx.flags |= SCX_RQ_BALANCING;
         try {
-            if (Config.CPU_PREEMPT && ScxKeys.SCX_OPS_CPU_PREEMPT.enabled() && sx.lpCpuReleased()) {
+            if (cpuPreemptEnabled() && sx.lpCpuReleased()) {
                 // If the previous sched_class for the current CPU was not SCX, notify the BPF
                 // scheduler that it again has control of the core. This callback complements
                 // ->cpu_release(), which is emitted in scx_next_task_picked().
@@ -1464,6 +1464,22 @@ public final class Ext {
         }
     }
 
+    /**
+     * {@code static_branch_unlikely(&scx_ops_cpu_preempt)}, or with
+     * {@link Config#CPU_PREEMPT_FLAG_TEST} 6.16's {@code scx->ops.flags & SCX_OPS_HAS_CPU_PREEMPT};
+     * constant false when the feature is compiled out. Both Config fields are static finals, so
+     * the JIT keeps only one of the three.
+     */
+    boolean cpuPreemptEnabled() {
+        if (!Config.CPU_PREEMPT) {
+            return false;
+        }
+        if (Config.CPU_PREEMPT_FLAG_TEST) {
+            return (opsFlags & SCX_OPS_HAS_CPU_PREEMPT) != 0;
+        }
+        return ScxKeys.SCX_OPS_CPU_PREEMPT.enabled();
+    }
+
     /** ext.c: preempt_reason_from_class() (the seed's) */
     static int preemptReasonFromClass(SchedClass cls) {
         if (cls == SchedClass.STOP) {
@@ -1496,7 +1512,7 @@ public final class Ext {
         if (active.above(SchedClass.EXT)) {
             strandLocalDsq(rq);
         }
-        if (!Config.CPU_PREEMPT || !ScxKeys.SCX_OPS_CPU_PREEMPT.enabled()) {
+        if (!cpuPreemptEnabled()) {
             return;
         }
         // The callback is conceptually meant to convey that the CPU is no longer under the

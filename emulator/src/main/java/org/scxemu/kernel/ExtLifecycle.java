@@ -165,6 +165,7 @@ final class ExtLifecycle {
                 // the seed: if (scx_ops.cpu_acquire || scx_ops.cpu_release)
                 if (has[ScxOp.CPU_ACQUIRE.ordinal()] || has[ScxOp.CPU_RELEASE.ordinal()]) {
                     ScxKeys.SCX_OPS_CPU_PREEMPT.enable();
+                    ext.opsFlags |= SCX_OPS_HAS_CPU_PREEMPT;
                 }
                 if (!has[ScxOp.UPDATE_IDLE.ordinal()] || (flags & SCX_OPS_KEEP_BUILTIN_IDLE) != 0) {
                     ext.resetIdleMasks();
@@ -299,6 +300,7 @@ final class ExtLifecycle {
             for (StaticKey k : ScxKeys.all()) {
                 k.disable();
             }
+            ext.opsFlags = 0;
             String name = ext.ops.name();
             if (ei.kind >= SCX_EXIT_ERROR) {
                 ext.klog(String.format("sched_ext: BPF scheduler \"%s\" disabled (%s)", name, ei.reason));

@@ -71,6 +71,8 @@ public final class Scx {
     public static final long SCX_OPS_SWITCH_PARTIAL = 1L << 3;
     public static final long SCX_OPS_ALL_FLAGS = SCX_OPS_KEEP_BUILTIN_IDLE | SCX_OPS_ENQ_LAST
             | SCX_OPS_ENQ_EXITING | SCX_OPS_SWITCH_PARTIAL;
+    /** [later, 6.16] internal ops flag replacing the scx_ops_cpu_preempt static key. */
+    public static final long SCX_OPS_HAS_CPU_PREEMPT = 1L << 56;
 
     /* enum scx_cpu_preempt_reason: the seed's. */
     public static final int SCX_CPU_PREEMPT_RT = 0;
