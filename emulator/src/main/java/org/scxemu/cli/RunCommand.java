@@ -99,6 +99,10 @@ final class RunCommand implements Callable<Integer> {
             description = "pair: CPU pair stride (scx_pair -S, default cpus / 2).")
     Integer stride;
 
+    @Option(names = "--as-written", description = "pair: the original's holes left open (SCX_DSQ_GLOBAL, no"
+            + " select_cpu, no SCX_OPS_ENQ_LAST, no re-enqueue on cpu_release).")
+    boolean asWritten;
+
     @Option(names = "--timeout-ms", paramLabel = "N",
             description = "qmap: watchdog timeout in ms, 1.." + TIMEOUT_MS_MAX + " (ops.timeout_ms).")
     Integer timeoutMs;
@@ -134,6 +138,9 @@ final class RunCommand implements Callable<Integer> {
         }
         if (noCpuRelease) {
             g.put("--no-cpu-release", Boolean.TRUE);
+        }
+        if (asWritten) {
+            g.put("--as-written", Boolean.TRUE);
         }
         putIfGiven(g, "--slice-us", sliceUs);
         putIfGiven(g, "--central-cpu", centralCpu);

@@ -36,7 +36,7 @@ final class Schedulers {
     /** Every option that belongs to some scheduler rather than to the run. */
     static final Set<String> SCHEDULER_OPTIONS = Set.of("--fifo", "--no-cpu-release", "--slice-us", "--timeout-ms",
             "--stall-user-nth", "--stall-kernel-nth", "--dsp-batch", "--error-after", "--dsp-inf-loop-after",
-            "--central-cpu", "--stride");
+            "--central-cpu", "--stride", "--as-written");
 
     static final List<Entry> ALL = List.of(
             new Entry("simple",
@@ -55,7 +55,7 @@ final class Schedulers {
             new Entry("pair",
                     "scx_pair: sibling CPUs run tasks of one cgroup at a time; cpu_release/cpu_acquire with "
                             + "SCX_KICK_WAIT keep it strict under RT (off with --no-cpu-release; --stride)",
-                    Set.of("--no-cpu-release", "--stride"), Schedulers::pair));
+                    Set.of("--no-cpu-release", "--stride", "--as-written"), Schedulers::pair));
 
     /** The scheduler named {@code name}, or null. */
     static Entry byName(String name) {
@@ -145,10 +145,14 @@ final class Schedulers {
         if (given.containsKey("--no-cpu-release")) {
             o.cpuRelease = false;
         }
+        if (given.containsKey("--as-written")) {
+            o.asWritten = true;
+        }
         applied.put("nr_cpu_ids", (long) o.nrCpuIds);
         applied.put("stride", (long) o.stride);
         applied.put("pair_batch_dur_ns", o.pairBatchDurNs);
         applied.put("cpu_release", o.cpuRelease);
+        applied.put("as_written", o.asWritten);
         return ScxPair.create(o);
     }
 

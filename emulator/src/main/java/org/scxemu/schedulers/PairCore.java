@@ -51,6 +51,36 @@ import org.scxemu.scx.maps.QueueMap;
  * next to a task of the old cgroup. {@code cpu_acquire} clears the preempted bit and kicks the
  * sibling (unless it is preempted too) so the pair resumes.
  *
+ * <h2>Holes in the original</h2>
+ * Measured with the {@code pair} workload's observer, the original as written lets siblings run
+ * ext tasks of different cgroups at once, for three reasons that have nothing to do with
+ * preemption, and this port closes them unless {@link Options#asWritten}:
+ * <ul>
+ *   <li>it dispatches to {@code SCX_DSQ_GLOBAL}, which every CPU consumes at the top of
+ *       {@code balance_scx()} before calling {@code ops.dispatch()}: when two pairs dispatch at the
+ *       same moment (batch ends tend to line up) one CPU can take the other pair's task, or a CPU
+ *       that is waiting for its sibling to drain can take any task. Here tasks go to the
+ *       dispatching CPU's own {@code SCX_DSQ_LOCAL}, the one CPU the pair decision was made for;
+ *   <li>it has no {@code ops.select_cpu()}, so the kernel's {@code scx_select_cpu_dfl()}
+ *       dispatches a waking task directly to an idle CPU's local DSQ without calling
+ *       {@code ops.enqueue()}, and a CPU idling while its sibling drains is such a CPU. Here
+ *       {@code ops.select_cpu()} returns the previous CPU and dispatches nothing;
+ *   <li>it does not set {@code SCX_OPS_ENQ_LAST}: when a CPU's task used up its slice and
+ *       {@code ops.dispatch()} dispatched nothing because the pair is draining, the core puts the
+ *       task back on the local DSQ as the CPU's last task ({@code put_prev_task_scx()} →
+ *       {@code do_enqueue_task(SCX_ENQ_LAST)} → local) and runs it again with a fresh slice, with
+ *       the CPU's active bit clear, so the sibling moves the pair to the next cgroup next to it.
+ *       Here the flag is set and such a task goes through {@code ops.enqueue()} like any other.
+ * </ul>
+ * And one in its use of the seed's feature: when a higher class preempts a CPU, the ext task it
+ * preempted is put back at the head of that CPU's local DSQ with its slice left
+ * ({@code put_prev_task_scx()}); when the CPU comes back ({@code cpu_acquire}) the core runs that
+ * task straight from the local DSQ, without {@code ops.dispatch()} and with the CPU's active bit
+ * clear (cpu_release cleared it), while the sibling, kicked by {@code cpu_acquire}, may already
+ * have moved the pair to another cgroup: an overlap until the sibling's kick reaches this CPU.
+ * Here {@code cpu_release} also calls {@code scx_bpf_reenqueue_local()}, as the seed's scx_qmap
+ * does, so the preempted task goes back to its cgroup's queue ({@code nr_reenqueued}).
+ *
  * <h2>Cgroups in the emulator</h2>
  * The emulator has no cgroup ops ({@code ops.cgroup_init} / {@code cgroup_exit}) and no
  * {@code scx_bpf_task_cgroup()}: a task's cgroup is {@link Task#cgroupId()}, fixed at fork
@@ -97,6 +127,11 @@ public abstract class PairCore implements SchedExtOps {
         public long pairBatchDurNs = SCX_SLICE_DFL;
         /** Implement ops.cpu_acquire() and ops.cpu_release(); false gives {@link ScxPairNoCpuRelease}. */
         public boolean cpuRelease = true;
+        /**
+         * As written: dispatch to {@code SCX_DSQ_GLOBAL} and let wakeups be dispatched directly to
+         * idle CPUs, as the original does (see "Holes in the original" in the class comment).
+         */
+        public boolean asWritten;
     }
 
     /** struct pair_ctx: guarded by {@code lock} (the bpf_spin_lock). */
@@ -106,8 +141,12 @@ public abstract class PairCore implements SchedExtOps {
         long cgid;
         /** the pair started executing the current cgroup at */
         long startedAt;
-        /** whether the current cgroup is draining */
-        boolean draining;
+        /**
+         * whether the current cgroup is draining. Starts true: the original relies on a fresh
+         * pair_ctx (started_at 0) counting as expired, which bpf_ktime_get_ns() (time since boot)
+         * guarantees; the emulated clock may start near 0, so the first batch is marked over here.
+         */
+        boolean draining = true;
         /** the CPUs that are currently active on the cgroup */
         int activeMask;
         /** the CPUs that are currently preempted and running tasks in a different scheduler */
@@ -127,6 +166,10 @@ public abstract class PairCore implements SchedExtOps {
 
     // --- rodata -----------------------------------------------------------------------------------
     final int nrCpuIds;
+    /** Options.asWritten */
+    private final boolean asWritten;
+    /** Where try_dispatch() sends a task: SCX_DSQ_LOCAL, or SCX_DSQ_GLOBAL as written. */
+    private final long dispatchDsq;
     private final long pairBatchDurNs;
     /** cpu ID -> pair cpu ID */
     final int[] pairCpu;
@@ -155,6 +198,8 @@ public abstract class PairCore implements SchedExtOps {
     private final AtomicLong nrCgrpNext = new AtomicLong();
     private final AtomicLong nrCgrpColl = new AtomicLong();
     private final AtomicLong nrCgrpEmpty = new AtomicLong();
+    /** Not in the original: tasks cpu_release re-enqueued (see "Holes in the original"). */
+    private final AtomicLong nrReenqueued = new AtomicLong();
 
     /** UEI_DEFINE(uei) */
     private volatile ExitInfo uei;
@@ -192,6 +237,8 @@ public abstract class PairCore implements SchedExtOps {
             throw new IllegalArgumentException("invalid stride " + o.stride + " for " + o.nrCpuIds + " CPUs");
         }
         this.nrCpuIds = o.nrCpuIds;
+        this.asWritten = o.asWritten;
+        this.dispatchDsq = o.asWritten ? SCX_DSQ_GLOBAL : SCX_DSQ_LOCAL;
         this.pairBatchDurNs = o.pairBatchDurNs;
         this.pairCpu = pc;
         this.pairId = new int[nrCpuIds];
@@ -224,6 +271,35 @@ public abstract class PairCore implements SchedExtOps {
     @Override
     public final String name() {
         return "pair";
+    }
+
+    /** SCX_OPS_ENQ_LAST, unless as written (see "Holes in the original"). */
+    @Override
+    public final long flags() {
+        return asWritten ? 0 : SCX_OPS_ENQ_LAST;
+    }
+
+    /** Scratch for scx_bpf_select_cpu_dfl()'s is_idle, per thread. */
+    private static final ThreadLocal<boolean[]> IS_IDLE = ThreadLocal.withInitial(() -> new boolean[1]);
+
+    /**
+     * pair_select_cpu(): not in the original (see "Holes in the original"). Keeps every
+     * wakeup on its previous CPU and lets ops.enqueue() queue it by cgroup. As written, it does
+     * exactly what the kernel does for an absent ops.select_cpu(): scx_select_cpu_dfl() and, when
+     * that found an idle CPU, a direct dispatch to it with SCX_SLICE_DFL.
+     */
+    @Override
+    public final int selectCpu(Task p, int prevCpu, long wakeFlags) {
+        if (!asWritten) {
+            return prevCpu;
+        }
+        boolean[] isIdle = IS_IDLE.get();
+        isIdle[0] = false;
+        int cpu = scx_bpf_select_cpu_dfl(p, prevCpu, wakeFlags, isIdle);
+        if (isIdle[0]) {
+            scx_bpf_dispatch(p, SCX_DSQ_LOCAL, SCX_SLICE_DFL, 0);
+        }
+        return cpu;
     }
 
     /** cgrp_q_idx_hash lookup, allocating on first sight (the emulator's cgroup_init). */
@@ -398,7 +474,7 @@ public abstract class PairCore implements SchedExtOps {
         Task p = bpf_task_from_pid((int) pid);
         if (p != null) {
             nrDispatched.incrementAndGet();
-            scx_bpf_dispatch(p, SCX_DSQ_GLOBAL, SCX_SLICE_DFL, 0);
+            scx_bpf_dispatch(p, dispatchDsq, SCX_SLICE_DFL, 0);
             bpf_task_release(p);
         } else {
             // we don't handle dequeues, retry on lost tasks
@@ -478,6 +554,12 @@ public abstract class PairCore implements SchedExtOps {
             nrKicks.incrementAndGet();
             scx_bpf_kick_cpu(pairCpu[cpu], kickFlags);
         }
+        // Not in the original (see "Holes in the original"): the task the higher class preempted
+        // sits at the head of this CPU's local DSQ and would run again at cpu_acquire time without
+        // ops.dispatch(), whatever cgroup the pair has moved on to. Send it back to its cgroup.
+        if (!asWritten) {
+            nrReenqueued.addAndGet(Integer.toUnsignedLong(scx_bpf_reenqueue_local()));
+        }
         nrPreemptions.incrementAndGet();
     }
 
@@ -520,6 +602,7 @@ public abstract class PairCore implements SchedExtOps {
         m.put("nr_cgrp_next", nrCgrpNext.get());
         m.put("nr_cgrp_coll", nrCgrpColl.get());
         m.put("nr_cgrp_empty", nrCgrpEmpty.get());
+        m.put("nr_reenqueued", nrReenqueued.get());
         return Collections.unmodifiableMap(m);
     }
 
