@@ -17,6 +17,7 @@ import org.scxemu.harness.workload.Workload;
 import org.scxemu.harness.workload.Workloads;
 import org.scxemu.kernel.Kernel;
 import org.scxemu.kernel.Tracer;
+import org.scxemu.schedulers.ScxPair;
 import org.scxemu.scx.SchedExtOps;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -84,11 +85,23 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--fifo", description = "simple: FIFO instead of weighted vtime (scx_simple -f).")
     boolean fifo;
 
-    @Option(names = "--no-cpu-release", description = "qmap: no ops.cpu_release (and no cpu_acquire).")
+    @Option(names = "--no-cpu-release", description = "qmap, pair: no ops.cpu_release (and no cpu_acquire).")
     boolean noCpuRelease;
 
-    @Option(names = "--slice-us", paramLabel = "N", description = "qmap: slice in us (scx_qmap -s).")
+    @Option(names = "--slice-us", paramLabel = "N",
+            description = "qmap, central: slice in us (scx_qmap -s, scx_central -s).")
     Long sliceUs;
+
+    @Option(names = "--central-cpu", paramLabel = "CPU", description = "central: the central CPU (scx_central -c).")
+    Integer centralCpu;
+
+    @Option(names = "--stride", paramLabel = "N",
+            description = "pair: CPU pair stride (scx_pair -S, default cpus / 2).")
+    Integer stride;
+
+    @Option(names = "--as-written", description = "pair: the original's holes left open (SCX_DSQ_GLOBAL, no"
+            + " select_cpu, no SCX_OPS_ENQ_LAST, no re-enqueue on cpu_release).")
+    boolean asWritten;
 
     @Option(names = "--timeout-ms", paramLabel = "N",
             description = "qmap: watchdog timeout in ms, 1.." + TIMEOUT_MS_MAX + " (ops.timeout_ms).")
@@ -126,7 +139,12 @@ final class RunCommand implements Callable<Integer> {
         if (noCpuRelease) {
             g.put("--no-cpu-release", Boolean.TRUE);
         }
+        if (asWritten) {
+            g.put("--as-written", Boolean.TRUE);
+        }
         putIfGiven(g, "--slice-us", sliceUs);
+        putIfGiven(g, "--central-cpu", centralCpu);
+        putIfGiven(g, "--stride", stride);
         putIfGiven(g, "--timeout-ms", timeoutMs);
         putIfGiven(g, "--stall-user-nth", stallUserNth);
         putIfGiven(g, "--stall-kernel-nth", stallKernelNth);
@@ -183,6 +201,16 @@ final class RunCommand implements Callable<Integer> {
         if (dspBatch != null) {
             checkRange("--dsp-batch", dspBatch, 0, DSP_BATCH_MAX);
         }
+        if (centralCpu != null) {
+            checkRange("--central-cpu", centralCpu, 0, cpus - 1);
+        }
+        if (stride != null) {
+            checkRange("--stride", stride, 1, cpus - 1);
+            if (!ScxPair.validStride(cpus, stride)) {
+                throw usage("--stride " + stride + ": does not pair up " + cpus + " CPUs (CPU i pairs with"
+                        + " (i + stride) % cpus, each CPU exactly once)");
+            }
+        }
         checkNonNegative("--stall-user-nth", stallUserNth);
         checkNonNegative("--stall-kernel-nth", stallKernelNth);
         checkNonNegative("--error-after", errorAfter);
@@ -229,7 +257,7 @@ final class RunCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
 
         Map<String, Object> applied = Schedulers.newApplied();
-        SchedExtOps ops = entry.factory().create(givenSchedulerOptions(), applied);
+        SchedExtOps ops = entry.factory().create(givenSchedulerOptions(), applied, cpus);
         Workload w = Workloads.create(workload);
         RunSpec rs = new RunSpec(entry.name(), applied, w.name(), cpus, 1_000_000_000L / tickHz, durationNs, seed,
                 KernelProfile.byId(kernel));

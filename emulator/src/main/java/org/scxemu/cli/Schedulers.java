@@ -4,6 +4,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.scxemu.schedulers.ScxCentral;
+import org.scxemu.schedulers.ScxPair;
 import org.scxemu.schedulers.ScxQmap;
 import org.scxemu.schedulers.ScxSimple;
 import org.scxemu.scx.SchedExtOps;
@@ -22,8 +24,9 @@ final class Schedulers {
          * @param given   the scheduler options given, by option name ({@code "--slice-us"} to its
          *                value; flags map to {@code Boolean.TRUE}); only names in the entry's set
          * @param applied filled in with the settings the scheduler was built with, for the JSON
+         * @param cpus    the machine's CPUs (the loader's libbpf_num_possible_cpus())
          */
-        SchedExtOps create(Map<String, Object> given, Map<String, Object> applied);
+        SchedExtOps create(Map<String, Object> given, Map<String, Object> applied, int cpus);
     }
 
     /** A scheduler: its CLI name, one line for {@code list}, the options it accepts, its factory. */
@@ -32,7 +35,8 @@ final class Schedulers {
 
     /** Every option that belongs to some scheduler rather than to the run. */
     static final Set<String> SCHEDULER_OPTIONS = Set.of("--fifo", "--no-cpu-release", "--slice-us", "--timeout-ms",
-            "--stall-user-nth", "--stall-kernel-nth", "--dsp-batch", "--error-after", "--dsp-inf-loop-after");
+            "--stall-user-nth", "--stall-kernel-nth", "--dsp-batch", "--error-after", "--dsp-inf-loop-after",
+            "--central-cpu", "--stride", "--as-written");
 
     static final List<Entry> ALL = List.of(
             new Entry("simple",
@@ -43,7 +47,15 @@ final class Schedulers {
                             + "(the seed's feature; off with --no-cpu-release)",
                     Set.of("--no-cpu-release", "--slice-us", "--timeout-ms", "--stall-user-nth", "--stall-kernel-nth",
                             "--dsp-batch", "--error-after", "--dsp-inf-loop-after"),
-                    Schedulers::qmap));
+                    Schedulers::qmap),
+            new Entry("central",
+                    "scx_central: one central CPU makes every decision, LOCAL_ON dispatch with infinite slices, "
+                            + "a 1 ms timer preempts (--slice-us, --central-cpu)",
+                    Set.of("--slice-us", "--central-cpu"), Schedulers::central),
+            new Entry("pair",
+                    "scx_pair: sibling CPUs run tasks of one cgroup at a time; cpu_release/cpu_acquire with "
+                            + "SCX_KICK_WAIT keep it strict under RT (off with --no-cpu-release; --stride)",
+                    Set.of("--no-cpu-release", "--stride", "--as-written"), Schedulers::pair));
 
     /** The scheduler named {@code name}, or null. */
     static Entry byName(String name) {
@@ -63,13 +75,13 @@ final class Schedulers {
         return sb.toString();
     }
 
-    private static SchedExtOps simple(Map<String, Object> given, Map<String, Object> applied) {
+    private static SchedExtOps simple(Map<String, Object> given, Map<String, Object> applied, int cpus) {
         boolean fifo = given.containsKey("--fifo");
         applied.put("fifo_sched", fifo);
         return new ScxSimple(fifo);
     }
 
-    private static SchedExtOps qmap(Map<String, Object> given, Map<String, Object> applied) {
+    private static SchedExtOps qmap(Map<String, Object> given, Map<String, Object> applied, int cpus) {
         ScxQmap.Options o = new ScxQmap.Options();
         if (given.containsKey("--slice-us")) {
             o.sliceNs = (Long) given.get("--slice-us") * 1000L;
@@ -106,6 +118,42 @@ final class Schedulers {
         applied.put("print_shared", o.printShared);
         applied.put("timeout_ms", (long) o.timeoutMs);
         return ScxQmap.create(o);
+    }
+
+    private static SchedExtOps central(Map<String, Object> given, Map<String, Object> applied, int cpus) {
+        ScxCentral.Options o = new ScxCentral.Options();
+        o.nrCpuIds = cpus;
+        if (given.containsKey("--slice-us")) {
+            o.sliceNs = (Long) given.get("--slice-us") * 1000L;
+        }
+        if (given.containsKey("--central-cpu")) {
+            o.centralCpu = (Integer) given.get("--central-cpu");
+        }
+        applied.put("slice_ns", o.sliceNs);
+        applied.put("central_cpu", (long) o.centralCpu);
+        applied.put("nr_cpu_ids", (long) o.nrCpuIds);
+        return new ScxCentral(o);
+    }
+
+    private static SchedExtOps pair(Map<String, Object> given, Map<String, Object> applied, int cpus) {
+        ScxPair.Options o = new ScxPair.Options();
+        o.nrCpuIds = cpus;
+        o.stride = cpus / 2;
+        if (given.containsKey("--stride")) {
+            o.stride = (Integer) given.get("--stride");
+        }
+        if (given.containsKey("--no-cpu-release")) {
+            o.cpuRelease = false;
+        }
+        if (given.containsKey("--as-written")) {
+            o.asWritten = true;
+        }
+        applied.put("nr_cpu_ids", (long) o.nrCpuIds);
+        applied.put("stride", (long) o.stride);
+        applied.put("pair_batch_dur_ns", o.pairBatchDurNs);
+        applied.put("cpu_release", o.cpuRelease);
+        applied.put("as_written", o.asWritten);
+        return ScxPair.create(o);
     }
 
     /** A fresh, ordered map for {@link Factory#create}'s {@code applied}. */

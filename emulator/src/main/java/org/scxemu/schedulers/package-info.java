@@ -8,7 +8,14 @@
  *       vtime;
  *   <li>{@link org.scxemu.schedulers.ScxQmap} / {@link org.scxemu.schedulers.ScxQmapNoCpuRelease}
  *       (common core {@link org.scxemu.schedulers.QmapCore}): {@code scx_qmap} as of the
- *       cpu_acquire/cpu_release seed, five weighted FIFOs, fault injection.
+ *       cpu_acquire/cpu_release seed, five weighted FIFOs, fault injection;
+ *   <li>{@link org.scxemu.schedulers.ScxCentral}: {@code scx_central}, every decision on one
+ *       central CPU, {@code SCX_DSQ_LOCAL_ON} dispatch with infinite slices, a pinned 1 ms BPF
+ *       timer for preemption;
+ *   <li>{@link org.scxemu.schedulers.ScxPair} / {@link org.scxemu.schedulers.ScxPairNoCpuRelease}
+ *       (common core {@link org.scxemu.schedulers.PairCore}): {@code scx_pair}, sibling CPUs run
+ *       one cgroup at a time, kept strict under RT by cpu_release/cpu_acquire and
+ *       {@code SCX_KICK_WAIT}.
  * </ul>
  *
  * <h2>Who owns what</h2>

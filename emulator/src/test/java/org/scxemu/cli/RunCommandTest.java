@@ -274,4 +274,27 @@ class RunCommandTest {
                 "300ms", "--tick-hz", "250");
         assertEquals(0, fifo.code(), fifo.describe());
     }
+
+    /**
+     * Issue 8: central and pair run from the command line, print their [SEQ n] stats blocks, and
+     * pair's JSON carries the pairing-violation counter in workload_metrics.
+     */
+    @Test
+    void centralAndPairRunAndReport() throws IOException {
+        CliRunner.Result c = CliRunner.run("run", "--scheduler", "central", "--central-cpu", "1", "--slice-us",
+                "5000", "--cpus", "4", "--workload", "sleep-wake", "--duration", "1500ms");
+        assertEquals(0, c.code(), c.describe());
+        assertTrue(c.out().contains("[SEQ 0]") && c.out().contains("timer   :") && c.out().contains("overflow:"),
+                c.describe());
+        Object j = runJson(dir.resolve("p.json"), "run", "--scheduler", "pair", "--workload", "pair", "--cpus", "4",
+                "--duration", "1500ms");
+        assertTrue(TinyJson.num(j, "workload_metrics.pairing_samples") > 0);
+        assertEquals(0L, TinyJson.num(j, "workload_metrics.pairing_violations"));
+        assertTrue(TinyJson.num(j, "ops_calls.cpu_release") > 0);
+        assertEquals(2L, TinyJson.num(j, "scheduler_options.stride"));
+        CliRunner.Result bad = CliRunner.run("run", "--scheduler", "pair", "--stride", "3", "--cpus", "4");
+        assertEquals(2, bad.code(), bad.describe());
+        CliRunner.Result wrongOwner = CliRunner.run("run", "--scheduler", "qmap", "--central-cpu", "1");
+        assertEquals(2, wrongOwner.code(), wrongOwner.describe());
+    }
 }

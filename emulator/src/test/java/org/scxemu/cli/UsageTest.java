@@ -131,8 +131,8 @@ class UsageTest {
         assertEquals("", r.err());
         List<String> lines = r.outLines();
         String[][] expected = {
-            {"scheduler", "simple"}, {"scheduler", "qmap"},
-            {"workload", "cpu-bound"}, {"workload", "sleep-wake"}, {"workload", "rt-preempt"},
+            {"scheduler", "simple"}, {"scheduler", "qmap"}, {"scheduler", "central"}, {"scheduler", "pair"},
+            {"workload", "cpu-bound"}, {"workload", "sleep-wake"}, {"workload", "rt-preempt"}, {"workload", "pair"},
             {"kernel", "v7"},
         };
         assertEquals(expected.length, lines.size(), r.describe());

@@ -18,6 +18,7 @@ public final class Workloads {
         REGISTRY.put(CpuBound.NAME, CpuBound::new);
         REGISTRY.put(SleepWake.NAME, SleepWake::new);
         REGISTRY.put(RtPreempt.NAME, RtPreempt::new);
+        REGISTRY.put(Pair.NAME, Pair::new);
     }
 
     private Workloads() {

@@ -19,7 +19,7 @@ import org.scxemu.schedulers.ScxSimple;
 class WorkloadTest {
     @Test
     void registryMakesFreshNamedInstances() {
-        assertEquals(List.of("cpu-bound", "sleep-wake", "rt-preempt"), Workloads.names());
+        assertEquals(List.of("cpu-bound", "sleep-wake", "rt-preempt", "pair"), Workloads.names());
         for (String name : Workloads.names()) {
             Workload a = Workloads.create(name);
             Workload b = Workloads.create(name);
