@@ -485,6 +485,48 @@ public final class Kernel {
         }
     }
 
+    /**
+     * core.c: double_rq_lock(): both rq locks, the lower CPU's first. The one way scx-emu takes
+     * two rq locks, so no two threads can deadlock on them.
+     */
+    void doubleRqLock(Rq a, Rq b) {
+        if (a == b) {
+            a.lock.lock();
+        } else if (a.cpu < b.cpu) {
+            a.lock.lock();
+            b.lock.lock();
+        } else {
+            b.lock.lock();
+            a.lock.lock();
+        }
+    }
+
+    /** core.c: double_rq_unlock() */
+    void doubleRqUnlock(Rq a, Rq b) {
+        a.lock.unlock();
+        if (a != b) {
+            b.lock.unlock();
+        }
+    }
+
+    /**
+     * The current tasks of CPUs {@code a} and {@code b}, read with both rq locks held
+     * ({@link #doubleRqLock}): a consistent snapshot of the CPUs' published state. A CPU holds its
+     * rq lock for the whole of __schedule(), so neither task can be one its CPU is switching away
+     * from. For observers (invariant checks, workload metrics); it briefly stalls both CPUs.
+     */
+    public void currOfPair(int a, int b, Task[] out) {
+        Rq ra = rqs[a];
+        Rq rb = rqs[b];
+        doubleRqLock(ra, rb);
+        try {
+            out[0] = ra.curr;
+            out[1] = rb.curr;
+        } finally {
+            doubleRqUnlock(ra, rb);
+        }
+    }
+
     // ---------------------------------------------------------------------------------------------
     // Enqueue / dequeue
     // ---------------------------------------------------------------------------------------------

@@ -29,14 +29,13 @@ import org.scxemu.kernel.Task;
  * A daemon thread ({@code pair-observer}) samples the CPUs' published state, not any scheduler's
  * bookkeeping: for each pair of sibling CPUs (CPU {@code i} and {@code (i + stride) % cpus}, the
  * pairing scx_pair uses, {@code stride = cpus / 2} by default) it reads both {@code rq->curr}s
- * ({@link org.scxemu.kernel.Rq#curr()}, a volatile written by each CPU under its own rq lock).
- * There is no public helper that takes both siblings' rq locks (schedulers and workloads never see
- * an rq lock), so it samples racily, twice in a row: {@code a1 = curr(i), b1 = curr(j), a2 =
- * curr(i), b2 = curr(j)}, and counts a violation sample only when both samples agree
- * ({@code a1 == a2}, {@code b1 == b2}), both tasks are in the ext class and their cgroups differ.
- * Agreement rules out the torn read of one CPU before a switch and the other after; what remains
- * undetectable is an ABA (a CPU switching away and back to the same task between the two reads,
- * within about a microsecond). A run of consecutive violating samples of the same two tasks is one
+ * with both siblings' rq locks held ({@link Kernel#currOfPair}, the kernel's double_rq_lock()):
+ * a CPU holds its rq lock for the whole of __schedule(), so the snapshot never shows a task its
+ * CPU is already switching away from. A violation sample is one where both tasks are in the ext
+ * class and their cgroups differ. (An earlier racy double read of the volatile {@code rq->curr}s
+ * occasionally reported a single violation sample while a CPU was inside __schedule() with
+ * {@code curr} still naming the task it was leaving; the locked snapshot has none.) A run of
+ * consecutive violating samples of the same two tasks is one
  * <em>violation</em>: {@code pairing_violations} counts those, {@code pairing_violation_samples}
  * the samples. Sampling stops when the kernel stops (the CPU threads freeze their {@code curr}).
  *
@@ -68,8 +67,8 @@ public final class Pair implements Workload {
         public long sampleIntervalNs = 20_000L;
         /** Keep the observer off (the workload alone). */
         public boolean observe = true;
-        /** How the observer reads a pair's current tasks; the default samples racily twice. */
-        public Sampler sampler = Pair::sampleRacily;
+        /** How the observer reads a pair's current tasks; the default takes both rq locks. */
+        public Sampler sampler = Pair::sampleLocked;
 
         void validate() {
             if (cgroups < 1 || extPerCpu < 1 || sleeperEvery < 0) {
@@ -93,15 +92,10 @@ public final class Pair implements Workload {
         boolean sample(Kernel k, int a, int b, Task[] out);
     }
 
-    /** The default {@link Sampler}: two racy reads of both {@code rq->curr}s that must agree. */
-    static boolean sampleRacily(Kernel k, int a, int b, Task[] out) {
-        Task a1 = k.rq(a).curr();
-        Task b1 = k.rq(b).curr();
-        Task a2 = k.rq(a).curr();
-        Task b2 = k.rq(b).curr();
-        out[0] = a1;
-        out[1] = b1;
-        return a1 == a2 && b1 == b2;
+    /** The default {@link Sampler}: both {@code rq->curr}s under both rq locks. */
+    static boolean sampleLocked(Kernel k, int a, int b, Task[] out) {
+        k.currOfPair(a, b, out);
+        return true;
     }
 
     private final Params params;
