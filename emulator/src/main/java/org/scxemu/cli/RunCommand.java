@@ -50,6 +50,11 @@ final class RunCommand implements Callable<Integer> {
             description = "The scheduler: simple or qmap (see scx-emu list).")
     String scheduler;
 
+    @Option(names = "--classpath", paramLabel = "PATH",
+            description = "Where --scheduler class:NAME is loaded from: jars or directories, separated by ':'"
+                    + " (';' on Windows).")
+    String classpath;
+
     @Option(names = "--cpus", paramLabel = "N", defaultValue = "4",
             description = "Simulated CPUs, 1..256 (default ${DEFAULT-VALUE}).")
     int cpus;
@@ -150,13 +155,14 @@ final class RunCommand implements Callable<Integer> {
 
     /** Every check that can fail before anything runs; each failure is one line and exit 2. */
     private Schedulers.Entry validate() {
-        Schedulers.Entry entry = Schedulers.byName(scheduler);
-        if (entry == null) {
-            if (scheduler.startsWith("class:")) {
-                throw usage("--scheduler " + scheduler + ": user schedulers (class:NAME) are not implemented yet"
-                        + " (issue 4); valid: " + Schedulers.names());
-            }
-            throw usage("--scheduler " + scheduler + ": unknown scheduler; valid: " + Schedulers.names());
+        boolean userClass = scheduler.startsWith(Schedulers.CLASS_PREFIX);
+        Schedulers.Entry entry = userClass ? null : Schedulers.byName(scheduler);
+        if (entry == null && !userClass) {
+            throw usage("--scheduler " + scheduler + ": unknown scheduler; valid: " + Schedulers.names()
+                    + ", or class:NAME with --classpath JAR");
+        }
+        if (classpath != null && !userClass) {
+            throw usage("--classpath " + classpath + ": only for --scheduler class:NAME");
         }
         if (Workloads.create(workload) == null) {
             throw usage("--workload " + workload + ": unknown workload; valid: "
@@ -170,6 +176,9 @@ final class RunCommand implements Callable<Integer> {
         checkRange("--tick-hz", tickHz, TICK_HZ_MIN, TICK_HZ_MAX);
         Map<String, Object> given = givenSchedulerOptions();
         for (String opt : given.keySet()) {
+            if (userClass) {
+                throw usage(opt + ": a user scheduler (" + scheduler + ") has no such option" + ownerHint(opt));
+            }
             if (!entry.options().contains(opt)) {
                 throw usage(opt + ": the " + entry.name() + " scheduler has no such option" + ownerHint(opt));
             }
@@ -192,6 +201,13 @@ final class RunCommand implements Callable<Integer> {
         if (json != null && trace != null
                 && json.toAbsolutePath().normalize().equals(trace.toAbsolutePath().normalize())) {
             throw usage("--json and --trace name the same file: " + json);
+        }
+        if (userClass) {
+            try {
+                entry = Schedulers.userClass(scheduler, classpath);
+            } catch (Schedulers.LoadException e) {
+                throw usage(e.getMessage());
+            }
         }
         return entry;
     }
