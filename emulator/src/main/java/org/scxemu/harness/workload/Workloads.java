@@ -18,6 +18,9 @@ public final class Workloads {
         REGISTRY.put(CpuBound.NAME, CpuBound::new);
         REGISTRY.put(SleepWake.NAME, SleepWake::new);
         REGISTRY.put(RtPreempt.NAME, RtPreempt::new);
+        REGISTRY.put(Hackbench.NAME, Hackbench::new);
+        REGISTRY.put(Schbench.NAME, Schbench::new);
+        REGISTRY.put(Mixed.NAME, Mixed::new);
     }
 
     private Workloads() {
