@@ -14,6 +14,7 @@ import org.scxemu.harness.RunSpec;
 import org.scxemu.harness.Runner;
 import org.scxemu.harness.trace.TraceRecorder;
 import org.scxemu.harness.workload.Workload;
+import org.scxemu.harness.workload.WorkloadFile;
 import org.scxemu.harness.workload.Workloads;
 import org.scxemu.kernel.Kernel;
 import org.scxemu.kernel.Tracer;
@@ -118,6 +119,9 @@ final class RunCommand implements Callable<Integer> {
             description = "qmap: loop forever in dispatch after N dispatches (scx_qmap -l).")
     Long dspInfLoopAfter;
 
+    /** The workload, made by validate(). */
+    private Workload theWorkload;
+
     private CommandLine.ParameterException usage(String msg) {
         return new CommandLine.ParameterException(spec.commandLine(), msg);
     }
@@ -164,11 +168,26 @@ final class RunCommand implements Callable<Integer> {
         if (classpath != null && !userClass) {
             throw usage("--classpath " + classpath + ": only for --scheduler class:NAME");
         }
-        if (Workloads.create(workload) == null) {
-            throw usage("--workload " + workload + ": unknown workload; valid: "
-                    + String.join(", ", Workloads.names()));
-        }
         checkRange("--cpus", cpus, CPUS_MIN, Kernel.NR_CPUS_MAX);
+        if (workload.startsWith(WorkloadFile.PREFIX)) {
+            String file = workload.substring(WorkloadFile.PREFIX.length());
+            if (file.isEmpty()) {
+                throw usage("--workload " + workload + ": no file name after 'file:'");
+            }
+            try {
+                theWorkload = WorkloadFile.load(workload, Path.of(file), cpus);
+            } catch (WorkloadFile.BadWorkloadFile e) {
+                throw usage("--workload " + workload + ": " + e.getMessage());
+            } catch (java.nio.file.InvalidPathException e) {
+                throw usage("--workload " + workload + ": bad file name: " + e.getMessage());
+            }
+        } else {
+            theWorkload = Workloads.create(workload);
+            if (theWorkload == null) {
+                throw usage("--workload " + workload + ": unknown workload; valid: "
+                        + String.join(", ", Workloads.names()) + ", or file:PATH");
+            }
+        }
         if (KernelProfile.byId(kernel) == null) {
             throw usage("--kernel " + kernel + ": unknown kernel profile; valid: "
                     + String.join(", ", KernelProfile.ids()) + " (the only profile this build has)");
@@ -246,7 +265,7 @@ final class RunCommand implements Callable<Integer> {
 
         Map<String, Object> applied = Schedulers.newApplied();
         SchedExtOps ops = entry.factory().create(givenSchedulerOptions(), applied);
-        Workload w = Workloads.create(workload);
+        Workload w = theWorkload;
         RunSpec rs = new RunSpec(entry.name(), applied, w.name(), cpus, 1_000_000_000L / tickHz, durationNs, seed,
                 KernelProfile.byId(kernel));
         out.printf("scx-emu: %s on %d CPUs, workload %s, kernel %s, seed %d, %s%n", entry.name(), cpus, w.name(),

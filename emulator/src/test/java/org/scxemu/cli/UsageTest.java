@@ -42,7 +42,8 @@ class UsageTest {
                         new String[] {"run", "--scheduler", "class:com.example.My"},
                         "class com.example.My not found"),
                 Arguments.of("unknown workload", new String[] {"run", "--scheduler", "simple", "--workload", "nope"},
-                        "--workload nope: unknown workload; valid: cpu-bound, sleep-wake, rt-preempt"),
+                        "--workload nope: unknown workload; valid: cpu-bound, sleep-wake, rt-preempt, hackbench,"
+                                + " schbench, mixed, or file:PATH"),
                 Arguments.of("zero cpus", new String[] {"run", "--scheduler", "simple", "--cpus", "0"},
                         "--cpus 0: out of range, must be 1..256"),
                 Arguments.of("too many cpus", new String[] {"run", "--scheduler", "simple", "--cpus", "257"},
@@ -134,6 +135,7 @@ class UsageTest {
         String[][] expected = {
             {"scheduler", "simple"}, {"scheduler", "qmap"},
             {"workload", "cpu-bound"}, {"workload", "sleep-wake"}, {"workload", "rt-preempt"},
+            {"workload", "hackbench"}, {"workload", "schbench"}, {"workload", "mixed"}, {"workload", "file:PATH"},
             {"kernel", "v7"},
         };
         assertEquals(expected.length, lines.size(), r.describe());
