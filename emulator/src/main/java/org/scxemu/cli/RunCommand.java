@@ -87,6 +87,10 @@ final class RunCommand implements Callable<Integer> {
             description = "Scheduler tick rate, " + TICK_HZ_MIN + ".." + TICK_HZ_MAX + " (default ${DEFAULT-VALUE}).")
     int tickHz;
 
+    @Option(names = "--no-progress", description = "No progress indicator (shown on a terminal for runs of 10 s"
+            + " or more).")
+    boolean noProgress;
+
     @Option(names = "--fifo", description = "simple: FIFO instead of weighted vtime (scx_simple -f).")
     boolean fifo;
 
@@ -273,14 +277,25 @@ final class RunCommand implements Callable<Integer> {
         out.flush();
 
         TraceRecorder recorder = trace == null ? null : new TraceRecorder(cpus, TRACE_MAX_EVENTS);
+        Progress progress = Progress.wanted(Main.terminal, noProgress, durationNs) ? new Progress(out, durationNs)
+                : null;
         RunResult r = Runner.run(rs, ops, w, (second, elapsedNs, k, o, coreLine) -> {
+            if (progress != null) {
+                progress.clear();
+            }
             String line = o.statsLine();
             if (line != null && !line.isEmpty()) {
                 out.println(line.endsWith("\n") ? line.substring(0, line.length() - 1) : line);
             }
             out.println(coreLine);
+            if (progress != null) {
+                progress.show(elapsedNs);
+            }
             out.flush();
         }, recorder == null ? Tracer.NONE : recorder);
+        if (progress != null) {
+            progress.clear();
+        }
 
         if (r.loadRet < 0) {
             err.println(Main.PREFIX + "failed to load scheduler " + entry.name() + ": error " + r.loadRet
