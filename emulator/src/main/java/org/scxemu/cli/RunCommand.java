@@ -309,8 +309,10 @@ final class RunCommand implements Callable<Integer> {
         }
         SummaryTable.print(out, r);
         out.flush();
-        if (json != null && !write(err, "--json", json, r.toJson())) {
-            return Main.EXIT_USAGE;
+        // both outputs are built first and written together: either both files appear or neither
+        Map<Path, String> outputs = new LinkedHashMap<>();
+        if (json != null) {
+            outputs.put(json, Json.write(r.toJson()));
         }
         if (recorder != null) {
             Map<String, Object> facts = new LinkedHashMap<>();
@@ -320,7 +322,17 @@ final class RunCommand implements Callable<Integer> {
             facts.put("kernel_profile", rs.kernelProfile().id);
             facts.put("seed", seed);
             facts.put("exit_kind", r.exitKindName);
-            if (!write(err, "--trace", trace, recorder.toTraceJson(r.startNs, r.endNs, facts))) {
+            facts.put("exit_code", r.exitCode);
+            facts.put("exit_reason", r.exitReason);
+            outputs.put(trace, Json.write(recorder.toTraceJson(r.startNs, r.endNs, facts)));
+        }
+        if (!outputs.isEmpty()) {
+            try {
+                Json.writeAllAtomically(outputs);
+            } catch (IOException | RuntimeException e) {
+                err.println(Main.PREFIX + (json != null ? "--json " + json : "") + (json != null && trace != null
+                        ? " and " : "") + (trace != null ? "--trace " + trace : "") + ": cannot write: "
+                        + Main.oneLine(e.toString()));
                 return Main.EXIT_USAGE;
             }
         }
@@ -329,17 +341,6 @@ final class RunCommand implements Callable<Integer> {
             return Main.EXIT_EJECTED;
         }
         return Main.EXIT_OK;
-    }
-
-    /** Writes {@code tree} as JSON to {@code path}, atomically; false (and one line on err) if it cannot. */
-    private static boolean write(PrintWriter err, String option, Path path, Object tree) {
-        try {
-            Json.writeAtomically(path, Json.write(tree));
-            return true;
-        } catch (IOException | RuntimeException e) {
-            err.println(Main.PREFIX + option + " " + path + ": cannot write: " + Main.oneLine(e.toString()));
-            return false;
-        }
     }
 
     /** What the scheduler's user-space half prints when the kernel ejects it (UEI_REPORT()). */
