@@ -42,12 +42,16 @@ class WorkloadCliTest {
             "  ]",
             "}", "");
 
+    /** The stdout of the last {@link #run}. */
+    private static String lastOut;
+
     private static Object run(String sched, String workload, int cpus, String duration) throws IOException {
         Path json = dir.resolve(sched + "-" + workload.replaceAll("[^a-z]", "_") + ".json");
         CliRunner.Result r = CliRunner.run("run", "--scheduler", sched, "--workload", workload, "--cpus",
                 String.valueOf(cpus), "--duration", duration, "--json", json.toString());
         assertEquals(0, r.code(), r.describe());
         assertEquals("", r.err(), r.describe());
+        lastOut = r.out();
         return TinyJson.parse(Files.readString(json, StandardCharsets.UTF_8));
     }
 
@@ -116,6 +120,9 @@ class WorkloadCliTest {
         checkSchbench(m);
         assertEquals(2L, num(m, "message_threads"));
         assertEquals(4L, num(m, "workers"), "2 workers per CPU on 2 CPUs, shared by the message threads");
+        assertTrue(lastOut.contains("Wakeup Latencies percentiles (usec) runtime ")
+                && lastOut.contains("Request Latencies percentiles (usec)") && lastOut.contains("* 99.0th:")
+                && lastOut.contains("average rps: "), "schbench's own report in the summary: " + lastOut);
     }
 
     @ParameterizedTest
