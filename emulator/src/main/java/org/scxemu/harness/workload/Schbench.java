@@ -120,17 +120,24 @@ public final class Schbench implements Workload {
     private final class Messenger implements Behavior {
         final List<Worker> mine = new ArrayList<>();
         Worker[] ws;
-        Task task;
+        /**
+         * Its task: set by its own first run, before it wakes any worker (a worker may finish a
+         * request and wake it before fork() has even returned to the harness).
+         */
+        volatile Task task;
         long wakeups;
 
         @Override
         public void next(Task self, Step step, long nowNs) {
+            if (task == null) {
+                task = self;
+            }
             kernel.prepareToWait(self);
             int woke = 0;
             for (Worker w : ws) {
                 if (w.idle) {
                     w.idle = false;
-                    w.wakeAtNs = kernel.now();
+                    w.wakeAtNs = Math.max(1, kernel.now()); // 0 means "not woken"
                     kernel.wakeUpProcess(w.task);
                     woke++;
                 }
@@ -174,7 +181,7 @@ public final class Schbench implements Workload {
         }
         for (int m = 0; m < messengers.size(); m++) {
             Messenger msg = messengers.get(m);
-            msg.task = k.fork(new Kernel.TaskSpec().comm("schbench-m" + m).cpu(m % cpus).behavior(msg));
+            k.fork(new Kernel.TaskSpec().comm("schbench-m" + m).cpu(m % cpus).behavior(msg));
         }
     }
 
