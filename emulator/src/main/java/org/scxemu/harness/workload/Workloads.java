@@ -8,7 +8,7 @@ import java.util.function.Supplier;
 
 /**
  * The built-in workloads by name. {@link #create} makes a fresh instance per run (workloads keep
- * per-run state); later workloads (hackbench, schbench, mixed, workload files) register here.
+ * per-run state). Workload files ({@code file:PATH}) are not here: see {@link WorkloadFile}.
  * Immutable after class initialisation, so any thread may read it.
  */
 public final class Workloads {
