@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import org.scxemu.harness.KernelProfile;
 import org.scxemu.harness.workload.Workload;
+import org.scxemu.harness.workload.WorkloadFile;
 import org.scxemu.harness.workload.Workloads;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -29,6 +30,8 @@ final class ListCommand implements Callable<Integer> {
             Workload w = Workloads.create(name);
             out.printf("workload   %-12s %s%n", name, w.description());
         }
+        out.printf("workload   %-12s %s%n", WorkloadFile.PREFIX + "PATH", "your own, from a JSON file (rt-app-like):"
+                + " tasks with name, count, policy, nice, cpus, run_ns/sleep_ns phases, loop (see README)");
         for (KernelProfile p : KernelProfile.values()) {
             out.printf("kernel     %-12s %s%n", p.id, p.description);
         }

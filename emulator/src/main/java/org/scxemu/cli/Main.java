@@ -36,6 +36,13 @@ public final class Main implements Callable<Integer> {
     /** Every line scx-emu itself writes to stderr starts with this. */
     static final String PREFIX = "scx-emu: ";
 
+    /**
+     * Whether stdout is a terminal ({@code System.console() != null}), for the progress indicator.
+     * Set only by {@link #main}, before anything runs; in-process callers of {@link #execute} (the
+     * tests) write to their own streams and get no indicator.
+     */
+    static volatile boolean terminal;
+
     @Spec
     CommandSpec spec;
 
@@ -51,6 +58,7 @@ public final class Main implements Callable<Integer> {
             System.err.flush();
             Runtime.getRuntime().halt(EXIT_INTERNAL);
         });
+        terminal = System.console() != null;
         int rc = execute(System.out, System.err, args);
         System.out.flush();
         System.err.flush();

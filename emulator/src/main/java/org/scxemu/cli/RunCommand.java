@@ -14,6 +14,7 @@ import org.scxemu.harness.RunSpec;
 import org.scxemu.harness.Runner;
 import org.scxemu.harness.trace.TraceRecorder;
 import org.scxemu.harness.workload.Workload;
+import org.scxemu.harness.workload.WorkloadFile;
 import org.scxemu.harness.workload.Workloads;
 import org.scxemu.kernel.Kernel;
 import org.scxemu.kernel.Tracer;
@@ -51,6 +52,11 @@ final class RunCommand implements Callable<Integer> {
             description = "The scheduler: simple or qmap (see scx-emu list).")
     String scheduler;
 
+    @Option(names = "--classpath", paramLabel = "PATH",
+            description = "Where --scheduler class:NAME is loaded from: jars or directories, separated by ':'"
+                    + " (';' on Windows).")
+    String classpath;
+
     @Option(names = "--cpus", paramLabel = "N", defaultValue = "4",
             description = "Simulated CPUs, 1..256 (default ${DEFAULT-VALUE}).")
     int cpus;
@@ -81,6 +87,10 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--tick-hz", paramLabel = "N", defaultValue = "1000",
             description = "Scheduler tick rate, " + TICK_HZ_MIN + ".." + TICK_HZ_MAX + " (default ${DEFAULT-VALUE}).")
     int tickHz;
+
+    @Option(names = "--no-progress", description = "No progress indicator (shown on a terminal for runs of 10 s"
+            + " or more).")
+    boolean noProgress;
 
     @Option(names = "--fifo", description = "simple: FIFO instead of weighted vtime (scx_simple -f).")
     boolean fifo;
@@ -126,6 +136,9 @@ final class RunCommand implements Callable<Integer> {
             description = "qmap: loop forever in dispatch after N dispatches (scx_qmap -l).")
     Long dspInfLoopAfter;
 
+    /** The workload, made by validate(). */
+    private Workload theWorkload;
+
     private CommandLine.ParameterException usage(String msg) {
         return new CommandLine.ParameterException(spec.commandLine(), msg);
     }
@@ -168,19 +181,35 @@ final class RunCommand implements Callable<Integer> {
 
     /** Every check that can fail before anything runs; each failure is one line and exit 2. */
     private Schedulers.Entry validate() {
-        Schedulers.Entry entry = Schedulers.byName(scheduler);
-        if (entry == null) {
-            if (scheduler.startsWith("class:")) {
-                throw usage("--scheduler " + scheduler + ": user schedulers (class:NAME) are not implemented yet"
-                        + " (issue 4); valid: " + Schedulers.names());
-            }
-            throw usage("--scheduler " + scheduler + ": unknown scheduler; valid: " + Schedulers.names());
+        boolean userClass = scheduler.startsWith(Schedulers.CLASS_PREFIX);
+        Schedulers.Entry entry = userClass ? null : Schedulers.byName(scheduler);
+        if (entry == null && !userClass) {
+            throw usage("--scheduler " + scheduler + ": unknown scheduler; valid: " + Schedulers.names()
+                    + ", or class:NAME with --classpath JAR");
         }
-        if (Workloads.create(workload) == null) {
-            throw usage("--workload " + workload + ": unknown workload; valid: "
-                    + String.join(", ", Workloads.names()));
+        if (classpath != null && !userClass) {
+            throw usage("--classpath " + classpath + ": only for --scheduler class:NAME");
         }
         checkRange("--cpus", cpus, CPUS_MIN, Kernel.NR_CPUS_MAX);
+        if (workload.startsWith(WorkloadFile.PREFIX)) {
+            String file = workload.substring(WorkloadFile.PREFIX.length());
+            if (file.isEmpty()) {
+                throw usage("--workload " + workload + ": no file name after 'file:'");
+            }
+            try {
+                theWorkload = WorkloadFile.load(workload, Path.of(file), cpus);
+            } catch (WorkloadFile.BadWorkloadFile e) {
+                throw usage("--workload " + workload + ": " + e.getMessage());
+            } catch (java.nio.file.InvalidPathException e) {
+                throw usage("--workload " + workload + ": bad file name: " + e.getMessage());
+            }
+        } else {
+            theWorkload = Workloads.create(workload);
+            if (theWorkload == null) {
+                throw usage("--workload " + workload + ": unknown workload; valid: "
+                        + String.join(", ", Workloads.names()) + ", or file:PATH");
+            }
+        }
         if (KernelProfile.byId(kernel) == null) {
             throw usage("--kernel " + kernel + ": unknown kernel profile; valid: "
                     + String.join(", ", KernelProfile.ids()) + " (the only profile this build has)");
@@ -188,6 +217,9 @@ final class RunCommand implements Callable<Integer> {
         checkRange("--tick-hz", tickHz, TICK_HZ_MIN, TICK_HZ_MAX);
         Map<String, Object> given = givenSchedulerOptions();
         for (String opt : given.keySet()) {
+            if (userClass) {
+                throw usage(opt + ": a user scheduler (" + scheduler + ") has no such option" + ownerHint(opt));
+            }
             if (!entry.options().contains(opt)) {
                 throw usage(opt + ": the " + entry.name() + " scheduler has no such option" + ownerHint(opt));
             }
@@ -220,6 +252,13 @@ final class RunCommand implements Callable<Integer> {
         if (json != null && trace != null
                 && json.toAbsolutePath().normalize().equals(trace.toAbsolutePath().normalize())) {
             throw usage("--json and --trace name the same file: " + json);
+        }
+        if (userClass) {
+            try {
+                entry = Schedulers.userClass(scheduler, classpath);
+            } catch (Schedulers.LoadException e) {
+                throw usage(e.getMessage());
+            }
         }
         return entry;
     }
@@ -258,7 +297,7 @@ final class RunCommand implements Callable<Integer> {
 
         Map<String, Object> applied = Schedulers.newApplied();
         SchedExtOps ops = entry.factory().create(givenSchedulerOptions(), applied, cpus);
-        Workload w = Workloads.create(workload);
+        Workload w = theWorkload;
         RunSpec rs = new RunSpec(entry.name(), applied, w.name(), cpus, 1_000_000_000L / tickHz, durationNs, seed,
                 KernelProfile.byId(kernel));
         out.printf("scx-emu: %s on %d CPUs, workload %s, kernel %s, seed %d, %s%n", entry.name(), cpus, w.name(),
@@ -266,14 +305,25 @@ final class RunCommand implements Callable<Integer> {
         out.flush();
 
         TraceRecorder recorder = trace == null ? null : new TraceRecorder(cpus, TRACE_MAX_EVENTS);
+        Progress progress = Progress.wanted(Main.terminal, noProgress, durationNs) ? new Progress(out, durationNs)
+                : null;
         RunResult r = Runner.run(rs, ops, w, (second, elapsedNs, k, o, coreLine) -> {
+            if (progress != null) {
+                progress.clear();
+            }
             String line = o.statsLine();
             if (line != null && !line.isEmpty()) {
                 out.println(line.endsWith("\n") ? line.substring(0, line.length() - 1) : line);
             }
             out.println(coreLine);
+            if (progress != null) {
+                progress.show(elapsedNs);
+            }
             out.flush();
         }, recorder == null ? Tracer.NONE : recorder);
+        if (progress != null) {
+            progress.clear();
+        }
 
         if (r.loadRet < 0) {
             err.println(Main.PREFIX + "failed to load scheduler " + entry.name() + ": error " + r.loadRet
@@ -287,8 +337,10 @@ final class RunCommand implements Callable<Integer> {
         }
         SummaryTable.print(out, r);
         out.flush();
-        if (json != null && !write(err, "--json", json, r.toJson())) {
-            return Main.EXIT_USAGE;
+        // both outputs are built first and written together: either both files appear or neither
+        Map<Path, String> outputs = new LinkedHashMap<>();
+        if (json != null) {
+            outputs.put(json, Json.write(r.toJson()));
         }
         if (recorder != null) {
             Map<String, Object> facts = new LinkedHashMap<>();
@@ -298,7 +350,17 @@ final class RunCommand implements Callable<Integer> {
             facts.put("kernel_profile", rs.kernelProfile().id);
             facts.put("seed", seed);
             facts.put("exit_kind", r.exitKindName);
-            if (!write(err, "--trace", trace, recorder.toTraceJson(r.startNs, r.endNs, facts))) {
+            facts.put("exit_code", r.exitCode);
+            facts.put("exit_reason", r.exitReason);
+            outputs.put(trace, Json.write(recorder.toTraceJson(r.startNs, r.endNs, facts)));
+        }
+        if (!outputs.isEmpty()) {
+            try {
+                Json.writeAllAtomically(outputs);
+            } catch (IOException | RuntimeException e) {
+                err.println(Main.PREFIX + (json != null ? "--json " + json : "") + (json != null && trace != null
+                        ? " and " : "") + (trace != null ? "--trace " + trace : "") + ": cannot write: "
+                        + Main.oneLine(e.toString()));
                 return Main.EXIT_USAGE;
             }
         }
@@ -307,17 +369,6 @@ final class RunCommand implements Callable<Integer> {
             return Main.EXIT_EJECTED;
         }
         return Main.EXIT_OK;
-    }
-
-    /** Writes {@code tree} as JSON to {@code path}, atomically; false (and one line on err) if it cannot. */
-    private static boolean write(PrintWriter err, String option, Path path, Object tree) {
-        try {
-            Json.writeAtomically(path, Json.write(tree));
-            return true;
-        } catch (IOException | RuntimeException e) {
-            err.println(Main.PREFIX + option + " " + path + ": cannot write: " + Main.oneLine(e.toString()));
-            return false;
-        }
     }
 
     /** What the scheduler's user-space half prints when the kernel ejects it (UEI_REPORT()). */

@@ -1,5 +1,15 @@
 package org.scxemu.cli;
 
+import java.io.File;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Modifier;
+import java.net.MalformedURLException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -154,6 +164,98 @@ final class Schedulers {
         applied.put("cpu_release", o.cpuRelease);
         applied.put("as_written", o.asWritten);
         return ScxPair.create(o);
+    }
+
+    /** {@code --scheduler class:NAME}: a user's own scheduler class. */
+    static final String CLASS_PREFIX = "class:";
+
+    /** A user scheduler that cannot be loaded; the message is the one-line reason. */
+    static final class LoadException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        LoadException(String msg) {
+            super(msg);
+        }
+    }
+
+    /**
+     * {@code --scheduler class:NAME [--classpath PATH]}: loads class {@code NAME} from
+     * {@code classpath} (jars or directories separated by the platform's path separator; the
+     * emulator's own class path when null) through a {@link URLClassLoader} whose parent is the
+     * emulator's loader, checks that it implements {@link SchedExtOps} with a public no-arg
+     * constructor, and builds it once, now, so that a constructor that throws is reported before
+     * anything runs. The entry's factory returns that instance. The loader stays open: the
+     * scheduler's classes may load more classes while it runs.
+     */
+    static Entry userClass(String scheduler, String classpath) throws LoadException {
+        String cn = scheduler.substring(CLASS_PREFIX.length());
+        String what = "--scheduler " + scheduler + ": ";
+        if (cn.isEmpty()) {
+            throw new LoadException(what + "no class name after 'class:'");
+        }
+        ClassLoader parent = Schedulers.class.getClassLoader();
+        ClassLoader loader = parent;
+        if (classpath != null) {
+            List<URL> urls = new ArrayList<>();
+            for (String e : classpath.split(File.pathSeparator, -1)) {
+                Path path = Path.of(e.isEmpty() ? "." : e);
+                if (!Files.exists(path)) {
+                    throw new LoadException("--classpath " + classpath + ": " + path + ": no such file or directory");
+                }
+                if (!Files.isDirectory(path) && !Files.isReadable(path)) {
+                    throw new LoadException("--classpath " + classpath + ": " + path + ": cannot read");
+                }
+                try {
+                    urls.add(path.toAbsolutePath().toUri().toURL());
+                } catch (MalformedURLException ex) {
+                    throw new LoadException("--classpath " + classpath + ": " + path + ": " + ex.getMessage());
+                }
+            }
+            loader = new URLClassLoader("scx-emu-user", urls.toArray(new URL[0]), parent);
+        }
+        String where = classpath == null ? "on the emulator's class path (use --classpath JAR)"
+                : "in --classpath " + classpath;
+        Class<?> c;
+        try {
+            c = Class.forName(cn, false, loader);
+        } catch (ClassNotFoundException ex) {
+            throw new LoadException(what + "class " + cn + " not found " + where);
+        } catch (LinkageError ex) {
+            throw new LoadException(what + "cannot load class " + cn + ": " + Main.oneLine(ex.toString()));
+        }
+        if (!SchedExtOps.class.isAssignableFrom(c)) {
+            throw new LoadException(what + "class " + cn + " does not implement " + SchedExtOps.class.getName());
+        }
+        if (c.isInterface() || Modifier.isAbstract(c.getModifiers())) {
+            throw new LoadException(what + "class " + cn + " is abstract: it cannot be instantiated");
+        }
+        if (!Modifier.isPublic(c.getModifiers())) {
+            throw new LoadException(what + "class " + cn + " is not public");
+        }
+        Constructor<?> ctor;
+        try {
+            ctor = c.getConstructor();
+        } catch (NoSuchMethodException ex) {
+            throw new LoadException(what + "class " + cn + " has no public no-argument constructor");
+        } catch (LinkageError ex) {
+            throw new LoadException(what + "cannot load class " + cn + ": " + Main.oneLine(ex.toString()));
+        }
+        SchedExtOps ops;
+        try {
+            ops = (SchedExtOps) ctor.newInstance();
+        } catch (InvocationTargetException ex) {
+            Throwable cause = ex.getCause() == null ? ex : ex.getCause();
+            throw new LoadException(what + "the constructor of " + cn + " threw " + Main.oneLine(cause));
+        } catch (ReflectiveOperationException | LinkageError | RuntimeException ex) {
+            throw new LoadException(what + "cannot instantiate " + cn + ": " + Main.oneLine(ex.toString()));
+        }
+        return new Entry(scheduler, "user scheduler " + cn, Set.of(), (given, applied, cpus) -> {
+            applied.put("class", cn);
+            if (classpath != null) {
+                applied.put("classpath", classpath);
+            }
+            return ops;
+        });
     }
 
     /** A fresh, ordered map for {@link Factory#create}'s {@code applied}. */

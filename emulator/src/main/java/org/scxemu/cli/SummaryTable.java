@@ -81,6 +81,38 @@ final class SummaryTable {
             wl.add(e.getKey() + "=" + format(e.getValue()));
         }
         wrap(out, "load:    ", wl);
+        schbench(out, r.workloadMetrics);
+        for (Object v : r.workloadMetrics.values()) {
+            if (v instanceof Map) {
+                schbench(out, (Map<?, ?>) v); // a part of mixed
+            }
+        }
+    }
+
+    /** schbench's own report, as schbench prints it, for metrics that have its figures. */
+    static void schbench(PrintWriter out, Map<?, ?> m) {
+        if (!(m.get("wakeup_latency_us") instanceof Map) || !(m.get("request_latency_us") instanceof Map)) {
+            return;
+        }
+        double runtime = m.get("runtime_s") instanceof Number ? ((Number) m.get("runtime_s")).doubleValue() : 0;
+        out.println();
+        schbenchHistogram(out, "Wakeup", (Map<?, ?>) m.get("wakeup_latency_us"), runtime);
+        schbenchHistogram(out, "Request", (Map<?, ?>) m.get("request_latency_us"), runtime);
+        if (m.get("requests_per_sec") instanceof Number) {
+            out.printf(Locale.ROOT, "average rps: %.2f%n", ((Number) m.get("requests_per_sec")).doubleValue());
+        }
+    }
+
+    private static void schbenchHistogram(PrintWriter out, String what, Map<?, ?> h, double runtimeS) {
+        out.printf(Locale.ROOT, "%s Latencies percentiles (usec) runtime %.0f (s) (%s total samples)%n", what,
+                runtimeS, h.get("samples"));
+        String[][] rows = {{"50.0th:", "p50"}, {"90.0th:", "p90"}, {"* 99.0th:", "p99"}, {"99.9th:", "p99.9"},
+            {"max:", "max"}};
+        for (String[] row : rows) {
+            Object v = h.get(row[1]);
+            long us = v instanceof Number ? Math.round(((Number) v).doubleValue()) : 0;
+            out.printf(Locale.ROOT, "%11s %d%n", row[0], us);
+        }
     }
 
     private static double pct(long part, long whole) {

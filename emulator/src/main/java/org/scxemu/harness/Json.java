@@ -224,6 +224,48 @@ public final class Json {
         }
     }
 
+    /**
+     * Writes several files as one: every content goes to a temporary file next to its target
+     * first, and only when all of them are written are they renamed over their targets, so a
+     * failure (a full disk, a directory removed meanwhile) leaves none of the targets changed
+     * rather than some; the temporary files are removed. {@code files} maps each target to its
+     * content, in writing order.
+     */
+    public static void writeAllAtomically(Map<Path, String> files) throws IOException {
+        Map<Path, Path> staged = new java.util.LinkedHashMap<>();
+        boolean done = false;
+        try {
+            for (Map.Entry<Path, String> e : files.entrySet()) {
+                Path abs = e.getKey().toAbsolutePath().normalize();
+                Path tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName(), ".tmp");
+                staged.put(abs, tmp);
+                setPermissions(tmp, abs);
+                try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE,
+                        StandardOpenOption.TRUNCATE_EXISTING);
+                        Writer w = Channels.newWriter(ch, StandardCharsets.UTF_8)) {
+                    w.write(e.getValue());
+                    w.flush();
+                    ch.force(true);
+                }
+            }
+            for (Map.Entry<Path, Path> e : staged.entrySet()) {
+                try {
+                    Files.move(e.getValue(), e.getKey(), StandardCopyOption.ATOMIC_MOVE,
+                            StandardCopyOption.REPLACE_EXISTING);
+                } catch (AtomicMoveNotSupportedException ex) {
+                    Files.move(e.getValue(), e.getKey(), StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+            done = true;
+        } finally {
+            if (!done) {
+                for (Path tmp : staged.values()) {
+                    Files.deleteIfExists(tmp);
+                }
+            }
+        }
+    }
+
     /** A temporary file is created 0600; give it the replaced file's mode, or rw-r--r--. */
     private static void setPermissions(Path tmp, Path target) {
         try {

@@ -231,12 +231,17 @@ class RunCommandTest {
         assertEquals(1, exits, "the exit is in the trace");
     }
 
-    /** An ejection: exit 1, the exit and the kernel-format dump on stderr, and the JSON records it. */
+    /**
+     * An ejection: exit 1, the exit and the kernel-format dump on stderr, and both the JSON and the
+     * trace record it.
+     */
     @Test
+    @SuppressWarnings("unchecked")
     void stalledQmapIsEjectedWithTheDump() throws IOException {
         Path json = dir.resolve("stall.json");
+        Path trace = dir.resolve("stall.trace.json");
         CliRunner.Result r = CliRunner.run("run", "--scheduler", "qmap", "--stall-user-nth", "1", "--timeout-ms", "500",
-                "--duration", "10s", "--json", json.toString());
+                "--duration", "10s", "--json", json.toString(), "--trace", trace.toString());
         assertEquals(1, r.code(), r.describe());
         assertTrue(r.err().contains("SCX_EXIT_ERROR_STALL"), r.describe());
         assertTrue(r.err().contains("runnable task stall"), r.describe());
@@ -249,6 +254,14 @@ class RunCommandTest {
         assertTrue(((String) TinyJson.at(j, "exit.msg")).contains("failed to run for"));
         assertTrue(((String) TinyJson.at(j, "exit.dump")).contains("CPU states"));
         assertTrue(TinyJson.num(j, "duration_ns") < 10_000_000_000L, "the run stopped at the ejection");
+        Object t = TinyJson.parse(Files.readString(trace, StandardCharsets.UTF_8));
+        assertEquals("ERROR_STALL", TinyJson.at(t, "otherData.exit_kind"));
+        List<Map<String, Object>> exits = ((List<Map<String, Object>>) TinyJson.at(t, "traceEvents")).stream()
+                .filter(e -> "scx_exit".equals(e.get("name"))).toList();
+        assertEquals(1, exits.size(), "one scx_exit event in the trace");
+        assertEquals("ERROR_STALL", TinyJson.at(exits.get(0), "args.kind"));
+        assertEquals("i", exits.get(0).get("ph"));
+        assertTrue(((String) TinyJson.at(exits.get(0), "args.msg")).contains("failed to run for"));
     }
 
     /** scx_qmap -e: scx_bpf_error() from enqueue is an ERROR_BPF ejection with the scheduler's message. */

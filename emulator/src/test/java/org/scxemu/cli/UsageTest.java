@@ -38,10 +38,12 @@ class UsageTest {
                         "Unknown option: '--bogus'"),
                 Arguments.of("unknown scheduler", new String[] {"run", "--scheduler", "cfs"},
                         "--scheduler cfs: unknown scheduler; valid: simple, qmap"),
-                Arguments.of("user scheduler", new String[] {"run", "--scheduler", "class:com.example.My"},
-                        "not implemented yet"),
+                Arguments.of("user scheduler class not found",
+                        new String[] {"run", "--scheduler", "class:com.example.My"},
+                        "class com.example.My not found"),
                 Arguments.of("unknown workload", new String[] {"run", "--scheduler", "simple", "--workload", "nope"},
-                        "--workload nope: unknown workload; valid: cpu-bound, sleep-wake, rt-preempt"),
+                        "--workload nope: unknown workload; valid: cpu-bound, sleep-wake, rt-preempt, hackbench,"
+                        + " schbench, mixed, pair, or file:PATH"),
                 Arguments.of("zero cpus", new String[] {"run", "--scheduler", "simple", "--cpus", "0"},
                         "--cpus 0: out of range, must be 1..256"),
                 Arguments.of("too many cpus", new String[] {"run", "--scheduler", "simple", "--cpus", "257"},
@@ -132,7 +134,9 @@ class UsageTest {
         List<String> lines = r.outLines();
         String[][] expected = {
             {"scheduler", "simple"}, {"scheduler", "qmap"}, {"scheduler", "central"}, {"scheduler", "pair"},
-            {"workload", "cpu-bound"}, {"workload", "sleep-wake"}, {"workload", "rt-preempt"}, {"workload", "pair"},
+            {"workload", "cpu-bound"}, {"workload", "sleep-wake"}, {"workload", "rt-preempt"},
+            {"workload", "hackbench"}, {"workload", "schbench"}, {"workload", "mixed"}, {"workload", "pair"},
+            {"workload", "file:PATH"},
             {"kernel", "v7"},
         };
         assertEquals(expected.length, lines.size(), r.describe());

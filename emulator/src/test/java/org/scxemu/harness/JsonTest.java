@@ -119,4 +119,26 @@ class JsonTest {
             assertEquals(0, files.count(), "the check leaves nothing behind");
         }
     }
+
+    /** --json and --trace are written together: a failure on one leaves neither written. */
+    @Test
+    void writeAllAtomicallyWritesAllOrNothing() throws IOException {
+        Path a = dir.resolve("a.json");
+        Path b = dir.resolve("b.json");
+        Files.writeString(a, "old\n");
+        Map<Path, String> ok = new LinkedHashMap<>();
+        ok.put(a, "A\n");
+        ok.put(b, "B\n");
+        Json.writeAllAtomically(ok);
+        assertEquals("A\n", Files.readString(a, StandardCharsets.UTF_8));
+        assertEquals("B\n", Files.readString(b, StandardCharsets.UTF_8));
+        Map<Path, String> bad = new LinkedHashMap<>();
+        bad.put(a, "A2\n");
+        bad.put(dir.resolve("gone/c.json"), "C\n");
+        assertThrows(IOException.class, () -> Json.writeAllAtomically(bad));
+        assertEquals("A\n", Files.readString(a, StandardCharsets.UTF_8), "the first target is unchanged");
+        try (Stream<Path> files = Files.list(dir)) {
+            assertEquals(2, files.count(), "no temporary file left behind");
+        }
+    }
 }

@@ -8,7 +8,7 @@ import java.util.function.Supplier;
 
 /**
  * The built-in workloads by name. {@link #create} makes a fresh instance per run (workloads keep
- * per-run state); later workloads (hackbench, schbench, mixed, workload files) register here.
+ * per-run state). Workload files ({@code file:PATH}) are not here: see {@link WorkloadFile}.
  * Immutable after class initialisation, so any thread may read it.
  */
 public final class Workloads {
@@ -18,6 +18,9 @@ public final class Workloads {
         REGISTRY.put(CpuBound.NAME, CpuBound::new);
         REGISTRY.put(SleepWake.NAME, SleepWake::new);
         REGISTRY.put(RtPreempt.NAME, RtPreempt::new);
+        REGISTRY.put(Hackbench.NAME, Hackbench::new);
+        REGISTRY.put(Schbench.NAME, Schbench::new);
+        REGISTRY.put(Mixed.NAME, Mixed::new);
         REGISTRY.put(Pair.NAME, Pair::new);
     }
 

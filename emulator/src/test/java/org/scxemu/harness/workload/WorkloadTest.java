@@ -19,7 +19,8 @@ import org.scxemu.schedulers.ScxSimple;
 class WorkloadTest {
     @Test
     void registryMakesFreshNamedInstances() {
-        assertEquals(List.of("cpu-bound", "sleep-wake", "rt-preempt", "pair"), Workloads.names());
+        assertEquals(List.of("cpu-bound", "sleep-wake", "rt-preempt", "hackbench", "schbench", "mixed", "pair"),
+                Workloads.names());
         for (String name : Workloads.names()) {
             Workload a = Workloads.create(name);
             Workload b = Workloads.create(name);
@@ -116,5 +117,34 @@ class WorkloadTest {
         oneCpu.dlTask = false;
         oneCpu.stopTask = false;
         assertTrue(new RtPreempt(oneCpu).description().contains("SCHED_FIFO"));
+    }
+
+    @Test
+    void hackbenchDeliversEveryMessageOnceAndExits() {
+        Map<String, Object> r = runOnSimple(new Hackbench(2, 3, 10, 2_000L, 2_000L), 2, 400);
+        assertEquals(2L * 3 * 3 * 10, r.get("messages_expected"));
+        assertEquals(Boolean.TRUE, r.get("completed"), r.toString());
+        assertEquals(r.get("messages_expected"), r.get("messages_sent"));
+        assertEquals(r.get("messages_expected"), r.get("messages_received"));
+        assertTrue((Long) r.get("total_time_ns") > 0, r.toString());
+    }
+
+    @Test
+    void schbenchCountsEveryRequestOnce() {
+        Map<String, Object> r = runOnSimple(new Schbench(1, 2, 50_000L, 100_000L), 2, 300);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> req = (Map<String, Object>) r.get("request_latency_us");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> wake = (Map<String, Object>) r.get("wakeup_latency_us");
+        long requests = (Long) r.get("requests");
+        assertTrue(requests > 0, r.toString());
+        assertEquals(requests, req.get("samples"));
+        long w = (Long) wake.get("samples");
+        assertTrue(w >= requests && w <= requests + (Long) r.get("workers"), r.toString());
+        String[] order = {"p50", "p90", "p99", "p99.9", "max"};
+        for (int i = 1; i < order.length; i++) {
+            assertTrue((Double) req.get(order[i - 1]) <= (Double) req.get(order[i]), order[i] + ": " + r);
+            assertTrue((Double) wake.get(order[i - 1]) <= (Double) wake.get(order[i]), order[i] + ": " + r);
+        }
     }
 }
