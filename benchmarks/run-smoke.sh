@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # JMH smoke run: runs every benchmark in target/benchmarks.jar once, minimally (no timing is asserted).
 # Fails if JMH fails or runs no benchmark. Extra arguments go to JMH (e.g. a benchmark regex).
+# The flags go in -jvmArgsPrepend: a command-line -jvmArgsAppend would replace the @Fork(jvmArgsAppend)
+# that CpuPreemptFastPathBench uses to select its variants.
 set -uo pipefail
 cd "$(dirname "$0")"
 
@@ -17,7 +19,7 @@ fail() {
 
 # shellcheck disable=SC2086
 java $flags -jar "$jar" -f 1 -wi 0 -i 1 -w 100ms -r 100ms -foe true \
-    -jvmArgsAppend "$flags" "$@" 2>&1 | tee "$log"
+    -jvmArgsPrepend "$flags" "$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 
 [ "$rc" -eq 0 ] || fail "JMH exited with status $rc (see benchmarks/$log)"
