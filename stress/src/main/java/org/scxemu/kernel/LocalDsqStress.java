@@ -53,7 +53,21 @@ import org.openjdk.jcstress.infra.results.IIII_Result;
  * </pre>
  *
  * <h2>Observed</h2>
- * OBSERVED-DSQ
+ * JDK 17.0.15 (Debian), 2-core AMD EPYC KVM guest (x86-64), jcstress 0.16, 2026-11-25, other builds
+ * sharing the machine. CI's quick mode ({@code -m quick -sc false}, both biased-locking
+ * configurations summed; what {@code run-jcstress.sh} runs; the whole 9-test suite in about 50 s).
+ * Only observed states are listed: every FORBIDDEN row, including the catch-all, saw 0 samples.
+ * <pre>
+ * LocalDsqStress.HeadInsert  [OK]
+ *   2, 31, 2       579,781   61.29%  Acceptable  consume after the HEAD insert: 2 was first
+ *   3, 21, 2       366,209   38.71%  Acceptable  consume before the HEAD insert: 2 goes in front of 1
+ * LocalDsqStress.RemoteInsertVsConsume  [OK]
+ *   0, 0, 2, 12       104,476   28.41%  Acceptable  both consumes before the inserts: 1, 2 left in order
+ *    0, 1, 1, 2           495    0.13%  Acceptable  empty, insert 1, consume 1, insert 2
+ *    1, 0, 1, 2           428    0.12%  Acceptable  insert 1, consume 1, empty, insert 2
+ *    1, 2, 0, 0       262,405   71.34%  Acceptable  each consume after its insert: all consumed, FIFO
+ * </pre>
+ * DEFAULT-OBSERVED-DSQ
  */
 public final class LocalDsqStress {
     private LocalDsqStress() {

@@ -64,7 +64,19 @@ import org.openjdk.jcstress.infra.results.IIII_Result;
  * </pre>
  *
  * <h2>Observed</h2>
- * OBSERVED-OPS
+ * JDK 17.0.15 (Debian), 2-core AMD EPYC KVM guest (x86-64), jcstress 0.16, 2026-11-25, other builds
+ * sharing the machine. CI's quick mode ({@code -m quick -sc false}, both biased-locking
+ * configurations summed; what {@code run-jcstress.sh} runs; the whole 9-test suite in about 50 s).
+ * Only observed states are listed: every FORBIDDEN row, including the catch-all, saw 0 samples.
+ * <pre>
+ * OpsStateStress.DispatchVsDequeue  [OK]
+ *   0, 0, 0, 0       108,807    6.83%  Acceptable  dequeue's cmpxchg won; dispatch saw NONE, dropped
+ *   1, 1, 0, 0     1,484,575   93.17%  Acceptable  dispatch's cmpxchg won; dequeue waited, unlinked p
+ * OpsStateStress.StaleQseq  [OK]
+ *   0, 0, 0, 10       172,179   11.96%  Acceptable  dispatch after dequeue: NONE/QUEUEING/QSEQ2; dropped
+ *   1, 1, 0, 10     1,267,603   88.04%  Acceptable  dispatch claimed QSEQ1 first; dequeue waited, unlinked p
+ * </pre>
+ * DEFAULT-OBSERVED-OPS
  *
  * <p>Teeth: {@code BrokenOpsStateStress} (test tree) runs {@link StaleQseq} against a copy of
  * {@code finish_dispatch()} without the qseq check; see its header for the observed table.
