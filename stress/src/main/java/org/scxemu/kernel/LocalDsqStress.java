@@ -52,6 +52,11 @@ import org.openjdk.jcstress.infra.results.IIII_Result;
  *       -jvmArgs "--add-opens java.base/jdk.internal.misc=ALL-UNNAMED" -t LocalDsqStress
  * </pre>
  *
+ * <p>Teeth: the model-checking twin {@code LocalDsqLincheckTest} asserts in the build that an insert
+ * without the rq lock ({@code BrokenLocalDsq}) is rejected. No jcstress broken variant yet: an
+ * unlocked insert racing a locked consume corrupts the list, a logic race x86 shows as readily as
+ * any machine; {@code nr}'s WRITE_ONCE cannot be weakened visibly on x86 (single-word stores).
+ *
  * <h2>Observed</h2>
  * JDK 17.0.15 (Debian), 2-core AMD EPYC KVM guest (x86-64), jcstress 0.16, 2026-11-25, other builds
  * sharing the machine. CI's quick mode ({@code -m quick -sc false}, both biased-locking
