@@ -66,7 +66,7 @@ import org.openjdk.jcstress.infra.results.IIII_Result;
  * <h2>Observed</h2>
  * JDK 17.0.15 (Debian), 2-core AMD EPYC KVM guest (x86-64), jcstress 0.16, 2026-11-25, other builds
  * sharing the machine. CI's quick mode ({@code -m quick -sc false}, both biased-locking
- * configurations summed; what {@code run-jcstress.sh} runs; the whole 9-test suite in about 50 s).
+ * configurations summed; what {@code run-jcstress.sh} runs; the whole 9-test suite in 35 to 50 s).
  * Only observed states are listed: every FORBIDDEN row, including the catch-all, saw 0 samples.
  * <pre>
  * OpsStateStress.DispatchVsDequeue  [OK]
