@@ -1246,24 +1246,36 @@ public final class Ext {
     }
 
     /**
-     * ext.c: consume_remote_task() + unlink_dsq_and_lock_src_rq(). {@code dsq}: locked on entry,
-     * released on return. {@code thisRq}: locked on entry and on return, released in between.
+     * ext.c: consume_remote_task(). {@code dsq}: locked on entry, released on return.
+     * {@code thisRq}: locked on entry and on return, released in between.
      */
     private boolean consumeRemoteTask(Rq thisRq, Task p, Dsq dsq, Rq srcRq) {
-        int cpu = thisRq.cpu;
-        taskUnlinkFromDsq(p, dsq);
-        p.scx.writeOnceHoldingCpu(cpu);
-        dsq.lock.unlock();
         thisRq.lock.unlock();
-        srcRq.lock.lock();
-        // task_rq couldn't have changed if we're still the holding cpu
-        if (p.scx.readOnceHoldingCpu() == cpu && srcRq == rqs[p.readOnceCpu()]) {
+        if (unlinkDsqAndLockSrcRq(p, dsq, srcRq, thisRq.cpu)) {
             moveRemoteTaskToLocalDsq(p, 0, srcRq, thisRq);
             return true;
         }
         srcRq.lock.unlock();
         thisRq.lock.lock();
         return false;
+    }
+
+    /**
+     * ext.c: unlink_dsq_and_lock_src_rq(): the migrating side of the holding_cpu handshake.
+     * Unlinks {@code p} from {@code dsq} and claims it with {@code holding_cpu = cpu}, then swaps
+     * the DSQ lock for the lock of the task's rq. A dequeue that ran in between (dispatch_dequeue()
+     * under that rq lock and the DSQ lock) reset holding_cpu: then we lost and must not touch p.
+     * {@code dsq}: locked on entry, released on return. {@code srcRq}: locked on return.
+     *
+     * @return true if we still hold the task (holding_cpu is ours and the task did not move)
+     */
+    boolean unlinkDsqAndLockSrcRq(Task p, Dsq dsq, Rq srcRq, int cpu) {
+        taskUnlinkFromDsq(p, dsq);
+        p.scx.writeOnceHoldingCpu(cpu);
+        dsq.lock.unlock();
+        srcRq.lock.lock();
+        // task_rq couldn't have changed if we're still the holding cpu
+        return p.scx.readOnceHoldingCpu() == cpu && srcRq == rqs[p.readOnceCpu()];
     }
 
     /** scx_bpf_consume() for the kfunc layer: flush the buffer first, then consume. */
