@@ -800,7 +800,8 @@ public final class Ext {
             }
             return;
         }
-        boolean isLocal = dsq == rq.scx.localDsq;
+        // is_local = dsq == &rq->scx.local_dsq: a task on a local DSQ is on that DSQ's rq
+        boolean isLocal = dsq.isLocal();
         if (!isLocal) {
             dsq.lock.lock();
         }
@@ -1559,21 +1560,40 @@ public final class Ext {
             return 0;
         }
         Rq rq = ctx.rq;
-        rq.assertHeld();
-        // Get the number of tasks on the local DSQ before iterating over it to pull off tasks.
-        int nrEnqueued = rq.scx.localDsq.lpNr();
-        for (int i = 0; i < nrEnqueued; i++) {
-            Task p = rq.scx.localDsq.first();
-            if (p == null) {
-                warnOnce("scx_bpf_reenqueue_local(): local DSQ ran out of tasks");
-                nrEnqueued = i;
-                break;
-            }
-            dispatchDequeue(rq, p);
-            doEnqueueTask(ctx, rq, p, SCX_ENQ_REENQ, -1);
-        }
+        int nrEnqueued = reenqueueSnapshot(ctx, rq, rq.scx.localDsq, REENQ_DO_ENQUEUE);
         ctx.reenqueuedTasks += nrEnqueued;
         kernel.tracer.reenqueue(rq.cpu, kernel.now(), nrEnqueued);
+        return nrEnqueued;
+    }
+
+    /** What scx_bpf_reenqueue_local() does with each task it takes off the local DSQ. */
+    interface Reenqueuer {
+        /** {@code p} was just taken off {@code dsq}, the local DSQ of {@code rq} (locked). */
+        void reenqueue(Ext ext, ExecCtx ctx, Rq rq, Dsq dsq, Task p);
+    }
+
+    /** The kernel's: do_enqueue_task(rq, p, SCX_ENQ_REENQ, -1). Non-capturing: no allocation. */
+    static final Reenqueuer REENQ_DO_ENQUEUE =
+        (ext, ctx, rq, dsq, p) -> ext.doEnqueueTask(ctx, rq, p, SCX_ENQ_REENQ, -1);
+
+    /**
+     * The body of scx_bpf_reenqueue_local() [v7]: snapshot {@code nr}, then take the first task
+     * that many times. Tasks {@code reenqueue} puts straight back on this DSQ go behind the
+     * snapshot, so they cannot loop it. {@code rq}'s lock is held; {@code dsq} is its local DSQ.
+     */
+    int reenqueueSnapshot(ExecCtx ctx, Rq rq, Dsq dsq, Reenqueuer reenqueue) {
+        rq.assertHeld();
+        // Get the number of tasks on the local DSQ before iterating over it to pull off tasks.
+        int nrEnqueued = dsq.lpNr();
+        for (int i = 0; i < nrEnqueued; i++) {
+            Task p = dsq.first();
+            if (p == null) {
+                warnOnce("scx_bpf_reenqueue_local(): local DSQ ran out of tasks");
+                return i;
+            }
+            dispatchDequeue(rq, p);
+            reenqueue.reenqueue(this, ctx, rq, dsq, p);
+        }
         return nrEnqueued;
     }
 
