@@ -116,10 +116,6 @@ public final class ExecCtx {
         CURRENT.set(prev);
     }
 
-    int cpu() {
-        return cpu;
-    }
-
     static boolean testBit(long[] m, int cpu) {
         return (m[cpu >>> 6] & (1L << cpu)) != 0;
     }

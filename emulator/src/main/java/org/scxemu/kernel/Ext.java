@@ -750,9 +750,6 @@ public final class Ext {
             s.dsq = dsq;
             s.ddspDsqId = SCX_DSQ_INVALID;
             s.ddspEnqFlags = 0;
-            if (isLocal) {
-                stranded(dsq.rq, p);
-            }
             // We're transitioning out of QUEUEING or DISPATCHING. store_release to match
             // waiters' load_acquire.
             if ((enqFlags & SCX_ENQ_CLEAR_OPSS) != 0) {
@@ -762,6 +759,7 @@ public final class Ext {
                 Rq rq = dsq.rq;
                 boolean preempt = false;
                 Task curr = rq.curr;
+                stranded(rq, curr, p);
                 if ((enqFlags & SCX_ENQ_PREEMPT) != 0 && p != curr && curr.schedClass == SchedClass.EXT) {
                     curr.scx.slice = 0;
                     preempt = true;
@@ -1242,7 +1240,7 @@ public final class Ext {
         Dsq local = rq.scx.localDsq;
         local.linkTail(p);
         p.scx.dsq = local;
-        stranded(rq, p);
+        stranded(rq, rq.curr, p);
         dsq.lock.unlock();
     }
 
@@ -1541,7 +1539,6 @@ public final class Ext {
                 callCpuRelease(rq.ctx, rq.cpu, new CpuReleaseArgs(reason, p));
             }
             sx.writeOnceCpuReleased(true);
-            sx.releasedAtNs = kernel.now();
             kernel.tracer.cpu_release(rq.cpu, kernel.now(), reason, p);
         }
     }
@@ -2086,10 +2083,6 @@ public final class Ext {
         scxOpsDisableTask(p);
     }
 
-    /** Deferred work of the enqueue path; v7 has none (no SCX_DSQ_LOCAL_ON direct dispatch). */
-    void runDeferred(Rq rq) {
-    }
-
     // =============================================================================================
     // Stranded-task accounting (scx-emu's measure of the seed's effect)
     // =============================================================================================
@@ -2098,8 +2091,8 @@ public final class Ext {
      * A task entered a local DSQ: stranded from now if that CPU runs a higher class. Not while
      * the CPU balances for itself: a task it pulls then is picked by the same schedule.
      */
-    private void stranded(Rq rq, Task p) {
-        if (rq.curr.schedClass.above(SchedClass.EXT) && (rq.scx.flags & SCX_RQ_BALANCING) == 0
+    private void stranded(Rq rq, Task curr, Task p) {
+        if (curr.schedClass.above(SchedClass.EXT) && (rq.scx.flags & SCX_RQ_BALANCING) == 0
                 && p.strandedSince < 0) {
             p.strandedSince = kernel.now();
         }

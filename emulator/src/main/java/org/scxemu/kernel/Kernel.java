@@ -393,7 +393,6 @@ public final class Kernel {
                 activateTask(rq, p, ENQUEUE_WAKEUP | ENQUEUE_NOCLOCK);
                 p.soState(Task.TASK_RUNNING);
                 wakeupPreempt(rq, p);
-                ext.runDeferred(rq);
             } finally {
                 rq.lock.unlock();
             }

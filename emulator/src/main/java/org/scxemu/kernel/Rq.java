@@ -49,7 +49,6 @@ public final class Rq {
     /** Metrics, owned by the CPU thread (read after it stops, or racily). */
     long nrSwitches;
     long busyNs;
-    long classNs;
     long lastSwitchNs;
 
     /** Latency histograms, rq lock. */
@@ -192,9 +191,8 @@ public final class Rq {
         int dspCursor;
         int dspNrTasks;
 
-        /** Metrics of the seed's feature: completed release windows; time of the last release. */
+        /** Metric of the seed's feature: completed release windows (acquires). */
         long releaseWindows;
-        long releasedAtNs = -1;
 
         ScxRq(Rq rq) {
             this.rq = rq;
