@@ -15,14 +15,8 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.BenchmarkParams;
 import org.scxemu.harness.Machine;
-import org.scxemu.kernel.Behavior;
-import org.scxemu.kernel.Clock;
 import org.scxemu.kernel.Config;
-import org.scxemu.kernel.Ext;
-import org.scxemu.kernel.Kernel;
-import org.scxemu.kernel.Rq;
 import org.scxemu.kernel.ScxKeys;
-import org.scxemu.kernel.Task;
 import org.scxemu.scx.SchedExtOps.CpuReleaseArgs;
 import org.scxemu.scx.SchedExtOps;
 
@@ -68,9 +62,6 @@ import org.scxemu.scx.SchedExtOps;
 @Measurement(iterations = 10, time = 1)
 @Fork(value = 3, jvmArgsAppend = "--add-opens=java.base/jdk.internal.misc=ALL-UNNAMED")
 public class CpuPreemptFastPathBench {
-    /** Cycles run at set-up to check that every operation is one switch. */
-    private static final int CHECK_CYCLES = 16;
-
     /** The minimal scheduler (name only: global DSQ, no cpu_* ops): the seed's key stays off. */
     static class Minimal implements SchedExtOps {
         @Override
@@ -90,9 +81,8 @@ public class CpuPreemptFastPathBench {
     /** One stepped CPU running two yielding tasks under {@link #ops()}; see the class comment. */
     @State(Scope.Thread)
     public abstract static class Cycle {
+        private YieldCycle yc;
         private Machine machine;
-        private Rq rq;
-        private long switchesAtStart;
         /** Operations run (one add per op), checked against the context switches at tear-down. */
         long cycles;
 
@@ -100,34 +90,10 @@ public class CpuPreemptFastPathBench {
 
         @Setup(Level.Trial)
         public void load(BenchmarkParams params) {
-            machine = Machine.stepped(1, new Clock.Manual());
             SchedExtOps ops = ops();
-            int ret = machine.load(ops);
-            if (ret != 0) {
-                throw new IllegalStateException(ops.name() + " failed to load: " + ret);
-            }
+            yc = YieldCycle.load(ops, 2);
+            machine = yc.machine;
             checkVariant(params.getBenchmark(), ops);
-            Kernel kernel = machine.kernel();
-            Behavior yielder = (self, step, now) -> step.yield();
-            kernel.fork(new Kernel.TaskSpec().comm("yield0").behavior(yielder));
-            kernel.fork(new Kernel.TaskSpec().comm("yield1").behavior(yielder));
-            rq = kernel.rq(0);
-            machine.step(0);
-            long before = rq.nrSwitches();
-            Task prev = rq.curr();
-            for (int i = 0; i < CHECK_CYCLES; i++) {
-                cycle();
-                Task next = rq.curr();
-                if (next == prev || next == rq.idleTask()) {
-                    throw new IllegalStateException("cycle " + i + " did not switch: " + prev + " -> " + next);
-                }
-                prev = next;
-            }
-            if (rq.nrSwitches() - before != CHECK_CYCLES) {
-                throw new IllegalStateException("expected " + CHECK_CYCLES + " switches, got "
-                        + (rq.nrSwitches() - before));
-            }
-            switchesAtStart = rq.nrSwitches();
             cycles = 0;
         }
 
@@ -167,21 +133,7 @@ public class CpuPreemptFastPathBench {
 
         @TearDown(Level.Trial)
         public void unload() {
-            try {
-                Throwable bug = machine.kernel().bug();
-                if (bug != null) {
-                    throw new IllegalStateException("kernel BUG during the benchmark", bug);
-                }
-                if (machine.ext().enableState() != Ext.SCX_OPS_ENABLED) {
-                    throw new IllegalStateException("ejected: " + machine.ext().exitInfo());
-                }
-                long switches = rq.nrSwitches() - switchesAtStart;
-                if (switches != cycles) {
-                    throw new IllegalStateException(switches + " switches in " + cycles + " cycles");
-                }
-            } finally {
-                machine.close();
-            }
+            yc.verifyAndClose(cycles);
         }
     }
 

@@ -15,12 +15,6 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import org.scxemu.harness.Machine;
-import org.scxemu.kernel.Behavior;
-import org.scxemu.kernel.Clock;
-import org.scxemu.kernel.Ext;
-import org.scxemu.kernel.Kernel;
-import org.scxemu.kernel.Rq;
-import org.scxemu.kernel.Task;
 import org.scxemu.schedulers.ScxQmap;
 import org.scxemu.schedulers.ScxSimple;
 import org.scxemu.scx.SchedExtOps;
@@ -70,16 +64,12 @@ import org.scxemu.scx.SchedExtOps;
 public class PickPathBench {
     /** Two tasks, so every cycle is a real context switch (prev != next). */
     static final int TASKS = 2;
-    /** Cycles run in {@link #load} to check the set-up before measuring. */
-    private static final int CHECK_CYCLES = 16;
 
     @Param({"minimal", "simple", "qmap"})
     public String scheduler;
 
+    private YieldCycle yc;
     private Machine machine;
-    private Rq rq;
-    private long switchesAtStart;
-    private long cyclesAtStart;
     /** Operations run, checked against the CPU's context switches at tear-down (one add per op). */
     private long cycles;
 
@@ -99,35 +89,9 @@ public class PickPathBench {
 
     @Setup(Level.Trial)
     public void load() {
-        machine = Machine.stepped(1, new Clock.Manual());
-        int ret = machine.load(scheduler(scheduler));
-        if (ret != 0) {
-            throw new IllegalStateException(scheduler + " failed to load: " + ret);
-        }
-        Kernel kernel = machine.kernel();
-        Behavior yielder = (self, step, now) -> step.yield();
-        for (int i = 0; i < TASKS; i++) {
-            kernel.fork(new Kernel.TaskSpec().comm("yield" + i).behavior(yielder));
-        }
-        rq = kernel.rq(0);
-        // Get the first task running, then check that each operation is one switch between tasks.
-        machine.step(0);
-        long before = rq.nrSwitches();
-        Task prev = rq.curr();
-        for (int i = 0; i < CHECK_CYCLES; i++) {
-            cycle();
-            Task next = rq.curr();
-            if (next == prev || next == rq.idleTask()) {
-                throw new IllegalStateException("cycle " + i + " did not switch tasks: " + prev + " -> " + next);
-            }
-            prev = next;
-        }
-        if (rq.nrSwitches() - before != CHECK_CYCLES) {
-            throw new IllegalStateException("expected " + CHECK_CYCLES + " switches, got "
-                    + (rq.nrSwitches() - before));
-        }
-        switchesAtStart = rq.nrSwitches();
-        cyclesAtStart = cycles;
+        yc = YieldCycle.load(scheduler(scheduler), TASKS);
+        machine = yc.machine;
+        cycles = 0;
     }
 
     @Benchmark
@@ -138,20 +102,6 @@ public class PickPathBench {
 
     @TearDown(Level.Trial)
     public void unload() {
-        try {
-            Throwable bug = machine.kernel().bug();
-            if (bug != null) {
-                throw new IllegalStateException("kernel BUG during the benchmark", bug);
-            }
-            if (machine.ext().enableState() != Ext.SCX_OPS_ENABLED) {
-                throw new IllegalStateException(scheduler + " was ejected: " + machine.ext().exitInfo());
-            }
-            long switches = rq.nrSwitches() - switchesAtStart;
-            if (switches != cycles - cyclesAtStart) {
-                throw new IllegalStateException(switches + " switches in " + (cycles - cyclesAtStart) + " cycles");
-            }
-        } finally {
-            machine.close();
-        }
+        yc.verifyAndClose(cycles);
     }
 }
