@@ -895,6 +895,7 @@ public final class Ext {
                     + Long.toHexString(s.readOnceOpsState()));
         }
         s.writeOnceOpsState(SCX_OPSS_QUEUEING | qseq);
+        RacePoint.at(RacePoint.OPS_STATE);
         Task savedDdsp = ctx.directDispatchTask;
         boolean savedDone = ctx.directDispatchDone;
         ctx.directDispatchTask = p;
@@ -909,6 +910,7 @@ public final class Ext {
         // If not directly dispatched, QUEUEING isn't clear yet and dispatch or dequeue may be
         // waiting. The store_release matches their load_acquire.
         s.soOpsState(SCX_OPSS_QUEUED | qseq);
+        RacePoint.at(RacePoint.OPS_STATE);
     }
 
     private void enqueueLocal(Rq rq, Task p, long enqFlags) {
@@ -1009,6 +1011,7 @@ public final class Ext {
                 if (ScxKeys.HAS_DEQUEUE.enabled()) {
                     callDequeue(ctx, p, deqFlags);
                 }
+                RacePoint.at(RacePoint.OPS_STATE);
                 if (s.casOpsState(opss, SCX_OPSS_NONE)) {
                     break;
                 }
@@ -1036,6 +1039,7 @@ public final class Ext {
     private void waitOpsState(Task p, long opss) {
         while ((p.scx.laOpsState() & SCX_OPSS_STATE_MASK) == opss) {
             Thread.onSpinWait();
+            RacePoint.at(RacePoint.OPS_STATE);
         }
     }
 
@@ -1097,6 +1101,7 @@ public final class Ext {
                     return; // dequeued and re-enqueued since: no claim
                 }
                 if (s.casOpsState(opss, SCX_OPSS_DISPATCHING)) {
+                    RacePoint.at(RacePoint.OPS_STATE);
                     break;
                 }
                 continue;
@@ -1135,8 +1140,10 @@ public final class Ext {
         // source rq. The store_release ensures that dequeue sees holding_cpu.
         p.scx.writeOnceHoldingCpu(ctx.cpu);
         p.scx.soOpsState(SCX_OPSS_NONE);
+        RacePoint.at(RacePoint.OPS_STATE);
         if (rq != srcRq) {
             rq.lock.unlock();
+            RacePoint.at(RacePoint.CROSS_CPU_MOVE);
             srcRq.lock.lock();
         }
         Rq locked = srcRq;
@@ -1171,6 +1178,7 @@ public final class Ext {
         kernel.setTaskCpu(p, dstRq.cpu);
         p.scx.stickyCpu = dstRq.cpu;
         srcRq.lock.unlock();
+        RacePoint.at(RacePoint.CROSS_CPU_MOVE);
         dstRq.lock.lock();
         // As we own dst_rq, pass the SCX-specific enq_flags through extra_enq_flags.
         dstRq.scx.extraEnqFlags = enqFlags;
@@ -1272,6 +1280,7 @@ public final class Ext {
         taskUnlinkFromDsq(p, dsq);
         p.scx.writeOnceHoldingCpu(cpu);
         dsq.lock.unlock();
+        RacePoint.at(RacePoint.CROSS_CPU_MOVE);
         srcRq.lock.lock();
         // task_rq couldn't have changed if we're still the holding cpu
         return p.scx.readOnceHoldingCpu() == cpu && srcRq == rqs[p.readOnceCpu()];
@@ -1321,6 +1330,7 @@ public final class Ext {
                     callCpuAcquire(ctx, rq.cpu);
                 }
                 sx.writeOnceCpuReleased(false);
+                RacePoint.at(RacePoint.CPU_RELEASED);
                 sx.releaseWindows++;
                 kernel.tracer.cpu_acquire(rq.cpu, kernel.now());
             }
@@ -1520,6 +1530,7 @@ public final class Ext {
         // Pairs with the smp_load_acquire() issued by a CPU in kick_cpus_irq_workfn() who is
         // waiting for this CPU to perform a reschedule.
         sx.bumpPntSeq();
+        RacePoint.at(RacePoint.PNT_SEQ);
         if (active.above(SchedClass.EXT)) {
             strandLocalDsq(rq);
         }
@@ -1539,6 +1550,7 @@ public final class Ext {
                 callCpuRelease(rq.ctx, rq.cpu, new CpuReleaseArgs(reason, p));
             }
             sx.writeOnceCpuReleased(true);
+            RacePoint.at(RacePoint.CPU_RELEASED);
             kernel.tracer.cpu_release(rq.cpu, kernel.now(), reason, p);
         }
     }
@@ -1876,6 +1888,7 @@ public final class Ext {
         }
         if (shouldWait) {
             ctx.waitPending = true;
+            RacePoint.at(RacePoint.KICK_WAIT);
             pollKickWait(ctx);
         } else {
             java.util.Arrays.fill(ctx.cpusToWait, 0);
