@@ -12,6 +12,10 @@ import org.scxemu.harness.KernelProfile;
 import org.scxemu.harness.RunResult;
 import org.scxemu.harness.RunSpec;
 import org.scxemu.harness.Runner;
+import org.scxemu.harness.controlled.ControlledSpec;
+import org.scxemu.harness.controlled.Controller;
+import org.scxemu.harness.controlled.HandOverTrace;
+import org.scxemu.harness.controlled.Strategy;
 import org.scxemu.harness.trace.TraceRecorder;
 import org.scxemu.harness.workload.Workload;
 import org.scxemu.harness.workload.WorkloadFile;
@@ -44,6 +48,11 @@ final class RunCommand implements Callable<Integer> {
     static final int DSP_BATCH_MAX = 1 << 20;
     /** The most trace events kept (over all CPUs); later ones are counted as dropped. */
     static final int TRACE_MAX_EVENTS = 2_000_000;
+    /** The most hand-overs a controlled run's trace keeps (the last ones: they lead to the end). */
+    static final int TRACE_MAX_HANDOVERS = 1_000_000;
+    /** Hand-overs printed when a controlled run ends in an ejection or a BUG. */
+    static final int LAST_HANDOVERS_SHOWN = 20;
+    static final int PCT_DEPTH_MAX = 1000;
 
     @Spec
     CommandSpec spec;
@@ -135,6 +144,25 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--dsp-inf-loop-after", paramLabel = "N",
             description = "qmap: loop forever in dispatch after N dispatches (scx_qmap -l).")
     Long dspInfLoopAfter;
+
+    @Option(names = "--controlled", description = "Controlled interleaving: the CPU threads run one at a time and"
+            + " hand over at the core's race points, in an order the seed decides, on simulated time (same seed,"
+            + " same run, same trace).")
+    boolean controlled;
+
+    @Option(names = "--strategy", paramLabel = "NAME", description = "--controlled: how the next thread is chosen:"
+            + " random (uniform) or pct (probabilistic priorities with change points; default random).")
+    String strategy;
+
+    @Option(names = "--pct-depth", paramLabel = "D",
+            description = "--strategy pct: the bug depth, D - 1 priority change points, 1.." + PCT_DEPTH_MAX
+                    + " (default " + ControlledSpec.PCT_DEPTH_DEFAULT + ").")
+    Integer pctDepth;
+
+    @Option(names = "--max-steps", paramLabel = "N",
+            description = "--controlled: end the run after N hand-overs (default " + ControlledSpec.MAX_STEPS_DEFAULT
+                    + ").")
+    Long maxSteps;
 
     /** The workload, made by validate(). */
     private Workload theWorkload;
@@ -247,6 +275,7 @@ final class RunCommand implements Callable<Integer> {
         checkNonNegative("--stall-kernel-nth", stallKernelNth);
         checkNonNegative("--error-after", errorAfter);
         checkNonNegative("--dsp-inf-loop-after", dspInfLoopAfter);
+        validateControlled();
         checkOutput("--json", json);
         checkOutput("--trace", trace);
         if (json != null && trace != null
@@ -261,6 +290,47 @@ final class RunCommand implements Callable<Integer> {
             }
         }
         return entry;
+    }
+
+    /** --controlled and its options: each needs what it refines. */
+    private void validateControlled() {
+        if (!controlled) {
+            for (Object[] o : new Object[][] {{"--strategy", strategy}, {"--pct-depth", pctDepth},
+                {"--max-steps", maxSteps}}) {
+                if (o[1] != null) {
+                    throw usage(o[0] + ": only with --controlled");
+                }
+            }
+            return;
+        }
+        if (strategy != null && !Strategy.valid(strategy)) {
+            throw usage("--strategy " + strategy + ": unknown strategy; valid: " + Strategy.RANDOM + ", "
+                    + Strategy.PCT);
+        }
+        if (pctDepth != null) {
+            if (!Strategy.PCT.equals(strategy)) {
+                throw usage("--pct-depth: only with --strategy pct");
+            }
+            checkRange("--pct-depth", pctDepth, 1, PCT_DEPTH_MAX);
+        }
+        if (maxSteps != null) {
+            checkRange("--max-steps", maxSteps, 1, Long.MAX_VALUE);
+        }
+        if (theWorkload.name().equals("pair")) {
+            throw usage("--workload pair: its observer thread runs free, so it cannot run --controlled");
+        }
+    }
+
+    /** The controlled run's spec, from the options (validated). */
+    private ControlledSpec controlledSpec(boolean tracing) {
+        ControlledSpec cs = ControlledSpec.of(seed, strategy == null ? Strategy.RANDOM : strategy);
+        if (pctDepth != null) {
+            cs = cs.withPctDepth(pctDepth);
+        }
+        if (maxSteps != null) {
+            cs = cs.withMaxSteps(maxSteps);
+        }
+        return tracing ? cs.withLogCapacity(TRACE_MAX_HANDOVERS) : cs;
     }
 
     private void checkOutput(String option, Path path) {
@@ -300,14 +370,17 @@ final class RunCommand implements Callable<Integer> {
         Workload w = theWorkload;
         RunSpec rs = new RunSpec(entry.name(), applied, w.name(), cpus, 1_000_000_000L / tickHz, durationNs, seed,
                 KernelProfile.byId(kernel));
-        out.printf("scx-emu: %s on %d CPUs, workload %s, kernel %s, seed %d, %s%n", entry.name(), cpus, w.name(),
-                rs.kernelProfile().id, seed, SummaryTable.seconds(durationNs));
+        ControlledSpec cs = controlled ? controlledSpec(trace != null) : null;
+        out.printf("scx-emu: %s on %d CPUs, workload %s, kernel %s, seed %d, %s%s%n", entry.name(), cpus, w.name(),
+                rs.kernelProfile().id, seed, SummaryTable.seconds(durationNs),
+                cs == null ? "" : ", controlled (" + cs.strategy() + (Strategy.PCT.equals(cs.strategy())
+                        ? ", depth " + cs.pctDepth() : "") + "), simulated time");
         out.flush();
 
         TraceRecorder recorder = trace == null ? null : new TraceRecorder(cpus, TRACE_MAX_EVENTS);
         Progress progress = Progress.wanted(Main.terminal, noProgress, durationNs) ? new Progress(out, durationNs)
                 : null;
-        RunResult r = Runner.run(rs, ops, w, (second, elapsedNs, k, o, coreLine) -> {
+        Runner.Listener listener = (second, elapsedNs, k, o, coreLine) -> {
             if (progress != null) {
                 progress.clear();
             }
@@ -320,7 +393,10 @@ final class RunCommand implements Callable<Integer> {
                 progress.show(elapsedNs);
             }
             out.flush();
-        }, recorder == null ? Tracer.NONE : recorder);
+        };
+        Tracer tracer = recorder == null ? Tracer.NONE : recorder;
+        Runner.ControlledRun cr = cs == null ? null : Runner.runControlled(rs, cs, ops, w, listener, tracer);
+        RunResult r = cr != null ? cr.result() : Runner.run(rs, ops, w, listener, tracer);
         if (progress != null) {
             progress.clear();
         }
@@ -333,6 +409,7 @@ final class RunCommand implements Callable<Integer> {
         }
         if (r.bug != null) {
             err.println(Main.PREFIX + "internal error: kernel BUG: " + Main.oneLine(r.bug));
+            printReplay(err, cr);
             return Main.EXIT_INTERNAL;
         }
         SummaryTable.print(out, r);
@@ -340,7 +417,11 @@ final class RunCommand implements Callable<Integer> {
         // both outputs are built first and written together: either both files appear or neither
         Map<Path, String> outputs = new LinkedHashMap<>();
         if (json != null) {
-            outputs.put(json, Json.write(r.toJson()));
+            Map<String, Object> j = r.toJson();
+            if (cr != null) {
+                j.put("controlled", controlledJson(cr));
+            }
+            outputs.put(json, Json.write(j));
         }
         if (recorder != null) {
             Map<String, Object> facts = new LinkedHashMap<>();
@@ -352,7 +433,11 @@ final class RunCommand implements Callable<Integer> {
             facts.put("exit_kind", r.exitKindName);
             facts.put("exit_code", r.exitCode);
             facts.put("exit_reason", r.exitReason);
-            outputs.put(trace, Json.write(recorder.toTraceJson(r.startNs, r.endNs, facts)));
+            Map<String, Object> t = recorder.toTraceJson(r.startNs, r.endNs, facts);
+            if (cr != null) {
+                HandOverTrace.addTo(t, cr.controller(), r.startNs, controlledJson(cr));
+            }
+            outputs.put(trace, Json.write(t));
         }
         if (!outputs.isEmpty()) {
             try {
@@ -366,9 +451,30 @@ final class RunCommand implements Callable<Integer> {
         }
         if (!r.unloadedNormally()) {
             printEjection(err, entry.name(), r);
+            printReplay(err, cr);
             return Main.EXIT_EJECTED;
         }
         return Main.EXIT_OK;
+    }
+
+    private static Map<String, Object> controlledJson(Runner.ControlledRun cr) {
+        Controller.Stop s = cr.stoppedBy();
+        return cr.controller().toJson(s == null ? "duration" : s == Controller.Stop.CONDITION ? "exit" : s.jsonName());
+    }
+
+    /** A controlled run that ended badly: where it did, so it can be replayed, and how it got there. */
+    private static void printReplay(PrintWriter err, Runner.ControlledRun cr) {
+        if (cr == null) {
+            return;
+        }
+        Controller c = cr.controller();
+        err.println(Main.PREFIX + "controlled run: seed " + c.spec().seed() + ", step " + cr.endStep()
+                + (cr.exitStep() >= 0 ? " (the exit was seen at step " + cr.exitStep() + ")" : "") + ", strategy "
+                + c.spec().strategy() + "; rerun with the same seed to replay it, --trace to see every hand-over");
+        for (String line : c.log().lastLines(LAST_HANDOVERS_SHOWN)) {
+            err.println("[handover] " + line);
+        }
+        err.flush();
     }
 
     /** What the scheduler's user-space half prints when the kernel ejects it (UEI_REPORT()). */

@@ -1,6 +1,8 @@
 package org.scxemu.harness;
 
 import java.util.concurrent.locks.LockSupport;
+import org.scxemu.harness.controlled.ControlledSpec;
+import org.scxemu.harness.controlled.Controller;
 import org.scxemu.kernel.Clock;
 import org.scxemu.kernel.Ext;
 import org.scxemu.kernel.KThread;
@@ -11,8 +13,9 @@ import org.scxemu.scx.SchedExtOps;
 
 /**
  * An emulated machine: a {@link Kernel} with N CPUs, each driven either by its own platform
- * thread {@code cpu-N} (an Agrona-style agent runner: {@code doWork()} then an idle strategy) or
- * stepped by a test with a manual clock.
+ * thread {@code cpu-N} (an Agrona-style agent runner: {@code doWork()} then an idle strategy),
+ * stepped by a test with a manual clock, or run under a {@link Controller}: real threads, one at
+ * a time, handing over at race points in an order the seed decides, on a simulated clock.
  *
  * <p>Threads: {@link #start} and {@link #stop} are called by one controlling thread. The CPU
  * threads own their {@link Rq}s' loop state. The watchdog thread runs the sched_ext watchdog
@@ -21,15 +24,22 @@ import org.scxemu.scx.SchedExtOps;
 public final class Machine implements AutoCloseable {
     private final Kernel kernel;
     private final boolean stepped;
+    /** The controller of a controlled machine, else null. */
+    private final Controller controller;
     private final KThread[] threads;
     private Thread watchdog;
     private volatile boolean running;
 
     private Machine(Kernel kernel, boolean stepped) {
+        this(kernel, stepped, null);
+    }
+
+    private Machine(Kernel kernel, boolean stepped, Controller controller) {
         this.kernel = kernel;
         this.stepped = stepped;
+        this.controller = controller;
         this.threads = new KThread[kernel.nrCpus];
-        if (stepped) {
+        if (stepped || controller != null) {
             kernel.ext.setManualHelper(true);
         }
     }
@@ -48,6 +58,23 @@ public final class Machine implements AutoCloseable {
         return new Machine(new Kernel(cpus, clock, Kernel.TICK_NS_DEFAULT, Tracer.NONE), true);
     }
 
+    /**
+     * A controlled machine: its CPU threads (and the watchdog and the ops helper) run one at a
+     * time under a {@link Controller}, on a simulated clock starting at 0; the same {@code spec}
+     * gives the same run. {@link #start} starts the parked threads, {@link #runFor} or the
+     * controller's {@link Controller#runUntil} runs them, {@link #stop} drains them.
+     */
+    public static Machine controlled(int cpus, long tickNs, Tracer tracer, ControlledSpec spec) {
+        Clock.Manual clock = new Clock.Manual();
+        Kernel k = new Kernel(cpus, clock, tickNs, tracer);
+        return new Machine(k, false, new Controller(k, clock, spec));
+    }
+
+    /** The controller of a controlled machine, or null. */
+    public Controller controller() {
+        return controller;
+    }
+
     public Kernel kernel() {
         return kernel;
     }
@@ -59,7 +86,7 @@ public final class Machine implements AutoCloseable {
     /** Loads a scheduler: 0, or the negative errno the attach returns. */
     public int load(SchedExtOps ops) {
         int ret = kernel.ext.enable(ops);
-        if (stepped) {
+        if (stepped || controller != null) {
             kernel.ext.awaitDisabledIfExiting();
         }
         return ret;
@@ -74,6 +101,10 @@ public final class Machine implements AutoCloseable {
     public void start() {
         if (stepped) {
             throw new IllegalStateException("a stepped machine has no threads");
+        }
+        if (controller != null) {
+            controller.start();
+            return;
         }
         running = true;
         for (int cpu = 0; cpu < threads.length; cpu++) {
@@ -131,8 +162,15 @@ public final class Machine implements AutoCloseable {
         }
     }
 
-    /** Runs the threads for {@code ns} of host time (start() first). */
+    /**
+     * Runs the threads for {@code ns} of host time (start() first); a controlled machine for
+     * {@code ns} of simulated time (or until it must stop, see {@link Controller#runUntil}).
+     */
     public void runFor(long ns) {
+        if (controller != null) {
+            controller.runUntil(null, kernel.now() + ns, Long.MAX_VALUE);
+            return;
+        }
         long end = System.nanoTime() + ns;
         while (System.nanoTime() < end && kernel.bug() == null) {
             LockSupport.parkNanos(Math.min(end - System.nanoTime(), 10_000_000L));
@@ -141,6 +179,10 @@ public final class Machine implements AutoCloseable {
 
     /** Stops the CPU threads and waits for them (bounded: it never hangs). */
     public void stop() {
+        if (controller != null) {
+            controller.stop();
+            return;
+        }
         running = false;
         kernel.stop();
         for (KThread t : threads) {

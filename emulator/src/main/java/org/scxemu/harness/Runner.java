@@ -2,7 +2,10 @@ package org.scxemu.harness;
 
 import java.util.Locale;
 import java.util.concurrent.locks.LockSupport;
+import org.scxemu.harness.controlled.ControlledSpec;
+import org.scxemu.harness.controlled.Controller;
 import org.scxemu.harness.workload.Workload;
+import org.scxemu.kernel.Ext;
 import org.scxemu.kernel.Kernel;
 import org.scxemu.kernel.Kfunc;
 import org.scxemu.kernel.ScxOp;
@@ -92,6 +95,84 @@ public final class Runner {
                 m.unload();
             }
             return RunResult.collect(spec, m, ops, workload, elapsed, startNs, endNs);
+        }
+    }
+
+    /**
+     * What a controlled run returns: the run's result, the controller (its step count and
+     * hand-over log, readable after the run), why the run's main loop stopped (null when it ran
+     * to the end of its duration), the step at which it stopped (before the threads were drained)
+     * and the first step at which the scheduler's exit was seen (-1 if it never exited before).
+     */
+    public record ControlledRun(RunResult result, Controller controller, Controller.Stop stoppedBy, long endStep,
+            long exitStep) {
+    }
+
+    /**
+     * As {@link #run(RunSpec, SchedExtOps, Workload, Listener, Tracer)}, on a controlled machine
+     * ({@link Machine#controlled}): the duration and the listener's seconds are simulated time,
+     * the workload's forks run under control (as the harness participant's action), and the run
+     * ends early when the kernel ejects the scheduler (once its disable is done), on a kernel BUG,
+     * at the step bound or when nothing can run (reported as a BUG). Same specs, same seed: same
+     * result, number for number.
+     */
+    public static ControlledRun runControlled(RunSpec spec, ControlledSpec cs, SchedExtOps ops, Workload workload,
+            Listener listener, Tracer tracer) {
+        try (Machine m = Machine.controlled(spec.cpus(), spec.tickNs(), tracer, cs)) {
+            Kernel k = m.kernel();
+            Controller c = m.controller();
+            int ret = m.load(ops);
+            if (ret < 0) {
+                return new ControlledRun(RunResult.loadFailed(spec, ret, m.ext().dmesg()), c, null, 0, -1);
+            }
+            m.start();
+            long startNs = k.now();
+            Controller.Stop stop = c.runAction(() -> workload.start(k, spec.cpus(), spec.seed()));
+            long t0 = k.now();
+            CoreLine core = new CoreLine(k, 0);
+            long end = t0 + spec.durationNs();
+            int second = 0;
+            long[] exitStep = {-1};
+            if (stop == Controller.Stop.CONDITION) {
+                stop = null;
+                for (;;) {
+                    long next = Math.min(end, t0 + (second + 1) * SECOND_NS);
+                    Controller.Stop s = c.runUntil(() -> {
+                        if (m.ext().exitKind() == 0) {
+                            return false;
+                        }
+                        if (exitStep[0] < 0) {
+                            exitStep[0] = c.steps();
+                        }
+                        return m.ext().enableState() == Ext.SCX_OPS_DISABLED;
+                    }, next, Long.MAX_VALUE);
+                    if (s != Controller.Stop.TIME) {
+                        stop = s;
+                        break;
+                    }
+                    long now = k.now();
+                    if (now - end >= 0) {
+                        break;
+                    }
+                    listener.second(++second, now - t0, k, ops, core.line(now - t0));
+                }
+            }
+            long endNs = k.now();
+            long elapsed = endNs - t0;
+            long endStep = c.steps();
+            if (stop == Controller.Stop.DEADLOCK) {
+                k.reportBug(new IllegalStateException("controlled run: no thread can run (a lock cycle or a lost"
+                        + " wakeup) at " + c.where()));
+            }
+            boolean ejected = m.ext().exitKind() != 0;
+            m.stop();
+            if (ejected) {
+                m.ext().awaitDisabled();
+            } else {
+                m.unload();
+            }
+            return new ControlledRun(RunResult.collect(spec, m, ops, workload, elapsed, startNs, endNs), c, stop,
+                    endStep, exitStep[0]);
         }
     }
 

@@ -2,7 +2,6 @@ package org.scxemu.kernel;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * {@code struct scx_dispatch_q}: a dispatch queue, an intrusive doubly-linked list of tasks
@@ -26,7 +25,7 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class Dsq {
     private volatile long id;
     /** The DSQ lock; null for a local DSQ (the rq lock protects it). */
-    final ReentrantLock lock;
+    final RacePointLock lock;
     /** The owning rq of a local DSQ, else null. */
     final Rq rq;
     Task head;
@@ -41,7 +40,7 @@ public final class Dsq {
     Dsq(long id, Rq localOwner) {
         this.id = id;
         this.rq = localOwner;
-        this.lock = localOwner == null ? new ReentrantLock() : null;
+        this.lock = localOwner == null ? new RacePointLock() : null;
     }
 
     public long id() {
@@ -87,7 +86,19 @@ public final class Dsq {
         return head;
     }
 
+    /** Links {@code p} first; a race point ({@link RacePoint#DSQ_INSERT}) once it is linked. */
     void linkHead(Task p) {
+        linkHead0(p);
+        RacePoint.at(RacePoint.DSQ_INSERT);
+    }
+
+    /** Links {@code p} last; a race point ({@link RacePoint#DSQ_INSERT}) once it is linked. */
+    void linkTail(Task p) {
+        linkTail0(p);
+        RacePoint.at(RacePoint.DSQ_INSERT);
+    }
+
+    private void linkHead0(Task p) {
         SchedExtEntity s = p.scx;
         s.dsqPrev = null;
         s.dsqNext = head;
@@ -100,7 +111,7 @@ public final class Dsq {
         writeOnceNr(lpNr() + 1);
     }
 
-    void linkTail(Task p) {
+    private void linkTail0(Task p) {
         SchedExtEntity s = p.scx;
         s.dsqNext = null;
         s.dsqPrev = tail;
@@ -115,7 +126,7 @@ public final class Dsq {
 
     /**
      * Inserts a PRIQ task in dsq_vtime order; equal vtimes go after the existing ones. Scans from
-     * the tail, since new vtimes are usually the largest.
+     * the tail, since new vtimes are usually the largest. A race point once it is linked.
      */
     void linkPriq(Task p) {
         long v = p.scx.dsqVtime;
@@ -125,9 +136,9 @@ public final class Dsq {
             after = after.scx.dsqPrev;
         }
         if (after == null) {
-            linkHead(p);
+            linkHead0(p);
         } else if (after == tail) {
-            linkTail(p);
+            linkTail0(p);
         } else {
             Task next = after.scx.dsqNext;
             p.scx.dsqPrev = after;
@@ -138,9 +149,10 @@ public final class Dsq {
         }
         p.scx.dsqFlags |= SchedExtEntity.SCX_TASK_DSQ_ON_PRIQ;
         nrPriq++;
+        RacePoint.at(RacePoint.DSQ_INSERT);
     }
 
-    /** task_unlink_from_dsq() minus the p->scx.dsq update. */
+    /** task_unlink_from_dsq() minus the p->scx.dsq update; a race point once it is unlinked. */
     void unlink(Task p) {
         SchedExtEntity s = p.scx;
         Task prev = s.dsqPrev;
@@ -162,6 +174,7 @@ public final class Dsq {
             nrPriq--;
         }
         writeOnceNr(lpNr() - 1);
+        RacePoint.at(RacePoint.DSQ_REMOVE);
     }
 
     @Override

@@ -383,6 +383,7 @@ public final class Kernel {
             // smp_cond_load_acquire(&p->on_cpu, !VAL): pairs with the release in __schedule().
             while (p.laOnCpu() && !stopping) {
                 Thread.onSpinWait();
+                RacePoint.at(RacePoint.SPIN);
             }
             int cpu = selectTaskRq(p, p.readOnceCpu(), wakeFlags | Task.WF_TTWU);
             Rq rq = rqs[cpu];
@@ -1071,6 +1072,7 @@ public final class Kernel {
             ext.kickCpusIrqWorkfn(ctx);
             while (ctx.waitPending && !ext.pollKickWait(ctx)) {
                 Thread.onSpinWait();
+                RacePoint.at(RacePoint.SPIN);
             }
         }
     }

@@ -1,5 +1,7 @@
 package org.scxemu.kernel;
 
+import java.util.concurrent.locks.ReentrantLock;
+
 /**
  * The core's race windows, as hook points: places where another CPU's interleaving changes the
  * outcome (between the ops-state transitions, inside a cross-CPU move, between a kick and its
@@ -35,11 +37,14 @@ public final class RacePoint {
     public static final int PNT_SEQ = 6;
     /** After cpu_released flipped. */
     public static final int CPU_RELEASED = 7;
+    /** Once per iteration of a spin-wait loop (ttwu's on_cpu wait, a non-CPU thread's kick wait). */
+    public static final int SPIN = 8;
     /** How many points there are. */
-    public static final int NR_POINTS = 8;
+    public static final int NR_POINTS = 9;
 
     private static final String[] NAMES = {
         "ops_state", "cross_cpu_move", "kick_wait", "lock", "dsq_insert", "dsq_remove", "pnt_seq", "cpu_released",
+        "spin",
     };
 
     /** What a stress run or a controlled run does at a point, on the thread that reached it. */
@@ -50,6 +55,16 @@ public final class RacePoint {
          * holds at that point (so it must not take kernel locks).
          */
         void at(int point);
+
+        /**
+         * Called on the thread about to take {@code lock} (an rq, DSQ or pi lock), after
+         * {@code at(LOCK)}. Returns true if the hook took the lock for the caller; false to let the
+         * caller block in {@code ReentrantLock.lock()} as usual (the default). A controlled run takes
+         * it with {@code tryLock()} and, while that fails, hands over to another thread.
+         */
+        default boolean acquire(ReentrantLock lock) {
+            return false;
+        }
     }
 
     /** scx-emu's own key: on while a hook is installed. */
@@ -74,6 +89,18 @@ public final class RacePoint {
                 h.at(point);
             }
         }
+    }
+
+    /** {@link RacePointLock#lock()} with a hook installed: the point, then the hook's acquire or a plain lock. */
+    static void lock(RacePointLock lock) {
+        Hook h = hook;
+        if (h != null) {
+            h.at(LOCK);
+            if (h.acquire(lock)) {
+                return;
+            }
+        }
+        lock.lockRaw();
     }
 
     /** Installs {@code h} for every point. Called with no CPU running kernel code, or racily. */

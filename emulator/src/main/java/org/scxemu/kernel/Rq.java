@@ -5,7 +5,6 @@ import static org.scxemu.scx.Scx.SCX_DSQ_LOCAL;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.locks.LockSupport;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * {@code struct rq}: one simulated CPU's runqueue.
@@ -21,7 +20,7 @@ public final class Rq {
     public final int cpu;
     final Kernel kernel;
     /** The rq lock. */
-    final ReentrantLock lock = new ReentrantLock();
+    final RacePointLock lock = new RacePointLock();
     /** rq->curr */
     volatile Task curr;
     /** rq->idle: the idle task, swapper/N. */

@@ -2,7 +2,6 @@ package org.scxemu.kernel;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * {@code struct task_struct}: the parts of it the scheduler core and sched_ext use, plus the
@@ -70,7 +69,7 @@ public final class Task {
 
     public final int pid;
     public final String comm;
-    final ReentrantLock piLock = new ReentrantLock();
+    final RacePointLock piLock = new RacePointLock();
 
     /** p->flags (PF_*): written by the task itself or at creation. */
     volatile int pflags;

@@ -1,0 +1,13 @@
+/**
+ * Controlled interleaving: the CPU threads run the real kernel code, but one at a time, handing
+ * the machine over at the core's race points ({@link org.scxemu.kernel.RacePoint}), with the next
+ * runner chosen by a seeded {@link org.scxemu.harness.controlled.Strategy}. Same seed, same
+ * interleaving, same trace. Time is a manual clock advanced by the work done.
+ *
+ * <p>Ownership: a {@link org.scxemu.harness.controlled.Controller} is driven by one thread (the
+ * driver: the harness thread that calls {@code start}, {@code runUntil}, {@code stop}); its
+ * participants (the CPU threads, the watchdog, the ops helper) run only while the driver has
+ * handed them the turn, so every field here is owned by whoever holds the turn (see
+ * {@code Controller}).
+ */
+package org.scxemu.harness.controlled;
