@@ -15,7 +15,7 @@ package org.scxemu.harness.controlled;
 public record ControlledSpec(long seed, String strategy, int pctDepth, long pctHorizon, long stepNs, long maxSteps,
         int logCapacity) {
     public static final int PCT_DEPTH_DEFAULT = 3;
-    public static final long PCT_HORIZON_DEFAULT = 100_000L;
+    public static final long PCT_HORIZON_DEFAULT = 20_000L;
     public static final long STEP_NS_DEFAULT = 100L;
     public static final long MAX_STEPS_DEFAULT = 100_000_000L;
     public static final int LOG_CAPACITY_DEFAULT = 4096;
@@ -38,6 +38,10 @@ public record ControlledSpec(long seed, String strategy, int pctDepth, long pctH
 
     public ControlledSpec withPctDepth(int d) {
         return new ControlledSpec(seed, strategy, d, pctHorizon, stepNs, maxSteps, logCapacity);
+    }
+
+    public ControlledSpec withPctHorizon(long h) {
+        return new ControlledSpec(seed, strategy, pctDepth, h, stepNs, maxSteps, logCapacity);
     }
 
     public ControlledSpec withMaxSteps(long m) {
