@@ -101,7 +101,8 @@ public final class Runner {
     /**
      * What a controlled run returns: the run's result, the controller (its step count and
      * hand-over log, readable after the run), why the run's main loop stopped (null when it ran
-     * to the end of its duration), the step at which it stopped (before the threads were drained)
+     * to the end of its duration, {@code CONDITION} when the scheduler exited and was disabled,
+     * else the reason {@link Controller#runUntil} gave), the step at which it stopped (before the threads were drained)
      * and the first step at which the scheduler's exit was seen (-1 if it never exited before).
      */
     public record ControlledRun(RunResult result, Controller controller, Controller.Stop stoppedBy, long endStep,

@@ -7,7 +7,8 @@
  * <h2>Who owns what</h2>
  * <ul>
  *   <li>{@link org.scxemu.kernel.Rq}: one per simulated CPU. Its {@code lock} (a
- *       {@code ReentrantLock}, the kernel's rq lock) protects the current task, the per-class run
+ *       {@link org.scxemu.kernel.RacePointLock}, a {@code ReentrantLock} whose {@code lock()} is
+ *       a race point; the kernel's rq lock) protects the current task, the per-class run
  *       queues, the local DSQ and every {@code rq->scx} field unless the field says otherwise.
  *   <li>{@link org.scxemu.kernel.Dsq} (global and user DSQs): protected by the DSQ's own lock.
  *       Lock order is rq lock, then DSQ lock; code holding a DSQ lock never takes an rq lock.
