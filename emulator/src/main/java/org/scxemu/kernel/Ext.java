@@ -2096,6 +2096,17 @@ public final class Ext {
         scxOpsDisableTask(p);
     }
 
+    /**
+     * ext.c: set_cpus_allowed_scx(): the new mask is already in {@code p->cpus_ptr}
+     * (set_cpus_allowed_common()); tell the BPF scheduler the effective one. Task rq lock held.
+     */
+    void setCpusAllowedScx(Rq rq, Task p) {
+        rq.assertHeld();
+        if (ScxKeys.HAS_SET_CPUMASK.enabled()) {
+            callTaskOp(ExecCtx.current(kernel), ScxOp.SET_CPUMASK, p, 0);
+        }
+    }
+
     // =============================================================================================
     // Stranded-task accounting (scx-emu's measure of the seed's effect)
     // =============================================================================================
