@@ -954,6 +954,8 @@ public final class Kernel {
     public static final int EINVAL = 22;
     /** -ENOMEM: the per-CPU stoppers could not be created (ops.init_task() refused one). */
     public static final int ENOMEM = 12;
+    /** -ESRCH: the task has exited. */
+    public static final int ESRCH = 3;
 
     /** The per-CPU stoppers, created on first use; guarded by {@code stopperInitLock} to create. */
     private volatile CpuStopper[] stoppers;
@@ -978,7 +980,8 @@ public final class Kernel {
      * CPUs.
      *
      * @return 0; -{@link #EINVAL} if the mask has no online CPU or the task is a stopper (per-CPU
-     *     kthreads are PF_NO_SETAFFINITY); -{@link #ENOMEM} if the stoppers could not be created
+     *     kthreads are PF_NO_SETAFFINITY); -{@link #ESRCH} if the task has exited (TASK_DEAD: no
+     *     op may see it again); -{@link #ENOMEM} if the stoppers could not be created
      */
     public int setCpusAllowedPtr(Task p, CpuMask newMask) {
         if (p == null || newMask == null || p.stopper || (p.pflags & Task.PF_IDLE) != 0) {
@@ -1027,6 +1030,10 @@ public final class Kernel {
      */
     private int setCpusAllowedPtrLocked(Rq rq, Task p, CpuMask mask, CpuStopper stopper) {
         rq.assertHeld();
+        if (p.laState() == Task.TASK_DEAD || p.scx.freed) {
+            rq.lock.unlock();
+            return -ESRCH;
+        }
         if (mask.equals(p.cpusAllowed)) {
             rq.lock.unlock();
             return 0;
@@ -1181,6 +1188,22 @@ public final class Kernel {
             }
             return stoppers;
         }
+    }
+
+    /**
+     * hrtimer_start() on CPU {@code cpu}'s base: {@code t} fires on that CPU's thread, outside
+     * every rq lock, once the kernel clock reaches {@code deadlineNs} (a callback may call the
+     * kfuncs allowed from any context, such as scx_bpf_kick_cpu()). Re-arming a pending timer moves
+     * it. Any thread.
+     */
+    public void hrtimerStart(Timer t, int cpu, long deadlineNs) {
+        rqs[cpu].timers.arm(t, deadlineNs);
+    }
+
+    /** hrtimer_try_to_cancel(): true if {@code t} was pending (a running callback is not waited for). */
+    public boolean hrtimerCancel(Timer t) {
+        TimerQueue q = t.queue;
+        return q != null && q.cancel(t);
     }
 
     /** cpumask_any_and_distribute(cpu_active_mask, mask): spreads successive choices. */
