@@ -48,6 +48,7 @@ public final class Kernel {
     public final long tickNs;
     public final Ext ext;
     final Tracer tracer;
+    private final CoreProfile profile;
 
     private final CopyOnWriteArrayList<ExecCtx> ctxs = new CopyOnWriteArrayList<>();
     /** scx_fork_rwsem */
@@ -68,6 +69,14 @@ public final class Kernel {
     }
 
     public Kernel(int nrCpus, Clock clock, long tickNs, Tracer tracer) {
+        this(nrCpus, clock, tickNs, tracer, CoreProfile.V7);
+    }
+
+    /**
+     * A kernel following {@code profile}'s sched_ext core. The profile's keys are global: the
+     * last kernel constructed decides them (one kernel per JVM runs at a time).
+     */
+    public Kernel(int nrCpus, Clock clock, long tickNs, Tracer tracer, CoreProfile profile) {
         if (nrCpus < 1 || nrCpus > NR_CPUS_MAX) {
             throw new IllegalArgumentException("cpus must be 1.." + NR_CPUS_MAX + ", got " + nrCpus);
         }
@@ -80,6 +89,13 @@ public final class Kernel {
             rqs[i] = new Rq(this, i);
         }
         this.ext = new Ext(this);
+        this.profile = profile;
+        profile.apply();
+    }
+
+    /** The kernel version this core follows where versions differ. */
+    public CoreProfile profile() {
+        return profile;
     }
 
     /** Records a kernel BUG (an emulator inconsistency): the run stops and reports it. */
@@ -673,7 +689,7 @@ public final class Kernel {
             rq.clearNeedResched();
             long now = now();
             if (next != prev) {
-                rq.nrSwitches++;
+                rq.soNrSwitches(rq.nrSwitches + 1);
                 prev.nrSwitches++;
                 if (prev != rq.idle) {
                     rq.busyNs += now - rq.lastSwitchNs;
@@ -710,8 +726,9 @@ public final class Kernel {
      * told which class that was.
      */
     Task pickNextTask(Rq rq, Task prev) {
+        SchedClass prevClass = prev.schedClass;
         // put_prev_task_balance(): for_balance_class_range(class, prev->sched_class, &idle)
-        SchedClass start = prev.schedClass == SchedClass.IDLE ? SchedClass.EXT : prev.schedClass;
+        SchedClass start = prevClass == SchedClass.IDLE ? SchedClass.EXT : prevClass;
         for (int c = start.ordinal(); c < SchedClass.IDLE.ordinal(); c++) {
             SchedClass cls = SchedClass.of(c);
             if (classActive(cls) && balance(cls, rq, prev)) {
@@ -726,7 +743,13 @@ public final class Kernel {
             }
             Task p = pickNextTaskOf(cls, rq);
             if (p != null) {
-                ext.scxNextTaskPicked(rq, p, cls);
+                if (CoreProfile.SWITCH_CLASS.enabled()) {
+                    // 6.12+: no core hook; put_prev_task_scx() ends with switch_class() when an
+                    // ext task makes way for a non-ext one
+                    ext.pickedSwitchClass(rq, prevClass, p, cls);
+                } else {
+                    ext.scxNextTaskPicked(rq, p, cls);
+                }
                 return p;
             }
         }
@@ -844,6 +867,7 @@ public final class Kernel {
         rq.lock.lock();
         try {
             Task curr = rq.curr;
+            tracer.tick(rq.cpu, now(), curr);
             switch (curr.schedClass) {
                 case EXT:
                     ext.taskTickScx(rq, curr);
