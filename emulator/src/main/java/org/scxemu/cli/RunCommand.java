@@ -38,7 +38,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Run a scheduler on a workload and report what happened.")
-final class RunCommand implements Callable<Integer> {
+class RunCommand implements Callable<Integer> {
     static final int CPUS_MIN = 1;
     static final int TICK_HZ_MIN = 10;
     static final int TICK_HZ_MAX = 10_000;
@@ -83,7 +83,7 @@ final class RunCommand implements Callable<Integer> {
     long seed;
 
     @Option(names = "--kernel", paramLabel = "PROFILE", defaultValue = "v7",
-            description = "Kernel profile (default ${DEFAULT-VALUE}, the only one this build has).")
+            description = "Kernel profile: v7, 6.12, 6.16, 6.19 (default ${DEFAULT-VALUE}; see scx-emu list).")
     String kernel;
 
     @Option(names = "--json", paramLabel = "FILE", description = "Write the JSON summary to FILE (atomically).")
@@ -165,14 +165,14 @@ final class RunCommand implements Callable<Integer> {
     Long maxSteps;
 
     /** The workload, made by validate(). */
-    private Workload theWorkload;
+    Workload theWorkload;
 
-    private CommandLine.ParameterException usage(String msg) {
+    CommandLine.ParameterException usage(String msg) {
         return new CommandLine.ParameterException(spec.commandLine(), msg);
     }
 
     /** The scheduler options given on the command line, by option name, in a fixed order. */
-    private Map<String, Object> givenSchedulerOptions() {
+    Map<String, Object> givenSchedulerOptions() {
         Map<String, Object> g = new LinkedHashMap<>();
         if (fifo) {
             g.put("--fifo", Boolean.TRUE);
@@ -208,7 +208,7 @@ final class RunCommand implements Callable<Integer> {
     }
 
     /** Every check that can fail before anything runs; each failure is one line and exit 2. */
-    private Schedulers.Entry validate() {
+    Schedulers.Entry validate() {
         boolean userClass = scheduler.startsWith(Schedulers.CLASS_PREFIX);
         Schedulers.Entry entry = userClass ? null : Schedulers.byName(scheduler);
         if (entry == null && !userClass) {
@@ -240,7 +240,7 @@ final class RunCommand implements Callable<Integer> {
         }
         if (KernelProfile.byId(kernel) == null) {
             throw usage("--kernel " + kernel + ": unknown kernel profile; valid: "
-                    + String.join(", ", KernelProfile.ids()) + " (the only profile this build has)");
+                    + String.join(", ", KernelProfile.ids()));
         }
         checkRange("--tick-hz", tickHz, TICK_HZ_MIN, TICK_HZ_MAX);
         Map<String, Object> given = givenSchedulerOptions();
@@ -478,7 +478,7 @@ final class RunCommand implements Callable<Integer> {
     }
 
     /** What the scheduler's user-space half prints when the kernel ejects it (UEI_REPORT()). */
-    private static void printEjection(PrintWriter err, String name, RunResult r) {
+    static void printEjection(PrintWriter err, String name, RunResult r) {
         err.println(Main.PREFIX + name + " was ejected: SCX_EXIT_" + r.exitKindName + " (" + r.exitReason
                 + "), exit_code=" + r.exitCode);
         if (!r.exitDump.isEmpty()) {
@@ -494,7 +494,7 @@ final class RunCommand implements Callable<Integer> {
         err.flush();
     }
 
-    private static void printDmesg(PrintWriter err, List<String> dmesg) {
+    static void printDmesg(PrintWriter err, List<String> dmesg) {
         for (String line : dmesg) {
             err.println("[dmesg] " + line);
         }

@@ -4,6 +4,7 @@ import java.util.concurrent.locks.LockSupport;
 import org.scxemu.harness.controlled.ControlledSpec;
 import org.scxemu.harness.controlled.Controller;
 import org.scxemu.kernel.Clock;
+import org.scxemu.kernel.CoreProfile;
 import org.scxemu.kernel.Ext;
 import org.scxemu.kernel.KThread;
 import org.scxemu.kernel.Kernel;
@@ -50,7 +51,12 @@ public final class Machine implements AutoCloseable {
     }
 
     public static Machine threaded(int cpus, long tickNs, Tracer tracer) {
-        return new Machine(new Kernel(cpus, Clock.host(), tickNs, tracer), false);
+        return threaded(cpus, tickNs, tracer, CoreProfile.V7);
+    }
+
+    /** As {@link #threaded(int, long, Tracer)}, following {@code profile}'s sched_ext core. */
+    public static Machine threaded(int cpus, long tickNs, Tracer tracer, CoreProfile profile) {
+        return new Machine(new Kernel(cpus, Clock.host(), tickNs, tracer, profile), false);
     }
 
     /** A machine stepped by hand on {@code clock}: nothing runs until {@link #step} is called. */

@@ -66,6 +66,12 @@ public final class RunResult {
     /** The run's start (the workload's start) and end on the kernel clock ({@link Kernel#now}). */
     public final long startNs;
     public final long endNs;
+    /**
+     * Sections a mode adds to the JSON summary ({@code stress}: {@code invariants}, {@code chaos},
+     * {@code violation}); filled in by the runner that built this result before it returns it, on
+     * that runner's thread, then read-only.
+     */
+    private final Map<String, Object> sections = new LinkedHashMap<>();
 
     private RunResult(RunSpec spec, int loadRet, List<String> dmesg, String scheduler, long durationNs, int exitKind,
             String exitKindName, long exitCode, String exitReason, String exitMsg, String exitDump, long[] opCalls,
@@ -98,14 +104,14 @@ public final class RunResult {
         this.endNs = endNs;
     }
 
-    static RunResult loadFailed(RunSpec spec, int ret, List<String> dmesg) {
+    public static RunResult loadFailed(RunSpec spec, int ret, List<String> dmesg) {
         return new RunResult(spec, ret, List.copyOf(dmesg), spec.scheduler(), 0, 0, "NONE", 0, "", "", "",
                 new long[ScxOp.COUNT], new long[Kfunc.COUNT], 0, List.of(), null, null, Map.of(), "",
                 spec.workload(), Map.of(), null, 0, 0);
     }
 
     /** Reads everything from {@code m}; its CPU threads must have been stopped and joined. */
-    static RunResult collect(RunSpec spec, Machine m, SchedExtOps ops, Workload workload, long durationNs,
+    public static RunResult collect(RunSpec spec, Machine m, SchedExtOps ops, Workload workload, long durationNs,
             long startNs, long endNs) {
         Kernel k = m.kernel();
         ExitInfo ei = m.ext().exitInfo();
@@ -188,11 +194,22 @@ public final class RunResult {
         j.put("scheduler_stats", new LinkedHashMap<String, Object>(schedulerStats));
         j.put("workload_metrics", workloadMetrics);
 
-        // The invariant checker arrives with `stress` (a later issue); a plain run checks none.
+        // A plain run checks no invariants; `stress` replaces this section with its counts.
         Map<String, Object> inv = new LinkedHashMap<>();
         inv.put("checked", 0L);
         inv.put("violations", 0L);
         j.put("invariants", inv);
+        j.putAll(sections);
         return j;
+    }
+
+    /** Adds (or replaces) a JSON section; for the runner that builds this result. */
+    public void putSection(String name, Object json) {
+        sections.put(name, json);
+    }
+
+    /** A section added with {@link #putSection}, or null. */
+    public Object section(String name) {
+        return sections.get(name);
     }
 }

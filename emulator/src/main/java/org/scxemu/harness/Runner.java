@@ -55,7 +55,7 @@ public final class Runner {
      */
     public static RunResult run(RunSpec spec, SchedExtOps ops, Workload workload, Listener listener,
             Tracer tracer) {
-        try (Machine m = Machine.threaded(spec.cpus(), spec.tickNs(), tracer)) {
+        try (Machine m = Machine.threaded(spec.cpus(), spec.tickNs(), tracer, spec.kernelProfile().core)) {
             Kernel k = m.kernel();
             int ret = m.load(ops);
             if (ret < 0) {

@@ -45,6 +45,15 @@ public final class CpuMask {
         return new CpuMask(w);
     }
 
+    /** cpumask_and(): the CPUs in both masks. */
+    public CpuMask and(CpuMask o) {
+        long[] w = new long[Math.min(words.length, o.words.length)];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = words[i] & o.words[i];
+        }
+        return new CpuMask(w.length == 0 ? new long[1] : w);
+    }
+
     /** cpumask_test_cpu() */
     public boolean test(int cpu) {
         int i = cpu >>> 6;

@@ -35,6 +35,8 @@ public final class ExecCtx {
     final long[] cpusToWait;
     /** scx_kick_cpus_pnt_seqs: pnt_seq snapshots for SCX_KICK_WAIT. */
     final long[] pseqs;
+    /** The target's context-switch count at each SCX_KICK_WAIT snapshot (for the stress checker). */
+    final long[] waitSwitches;
     /** kick_cpus_irq_work is queued. */
     boolean kickPending;
     /** The SCX_KICK_WAIT spin of kick_cpus_irq_workfn() is in progress. */
@@ -62,6 +64,7 @@ public final class ExecCtx {
         cpusToPreempt = new long[words];
         cpusToWait = new long[words];
         pseqs = new long[kernel.nrCpus];
+        waitSwitches = new long[kernel.nrCpus];
         kernel.registerCtx(this);
     }
 

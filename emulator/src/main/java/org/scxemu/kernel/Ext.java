@@ -244,6 +244,7 @@ public final class Ext {
     }
 
     void callEnqueue(ExecCtx ctx, Task p, long enqFlags) {
+        kernel.tracer.enqueue(ctx.cpu, p, enqFlags);
         enterOp(ctx, ScxOp.ENQUEUE, SCX_KF_ENQUEUE);
         Task saved = ctx.kfTask0;
         ctx.kfTask0 = p;
@@ -753,6 +754,7 @@ public final class Ext {
             // We're transitioning out of QUEUEING or DISPATCHING. store_release to match
             // waiters' load_acquire.
             if ((enqFlags & SCX_ENQ_CLEAR_OPSS) != 0) {
+                kernel.tracer.ops_state(p, s.readOnceOpsState(), SCX_OPSS_NONE);
                 s.soOpsState(SCX_OPSS_NONE);
             }
             if (isLocal) {
@@ -894,6 +896,7 @@ public final class Ext {
             throw new KernelBug("do_enqueue_task: ops_state of " + p + " is 0x"
                     + Long.toHexString(s.readOnceOpsState()));
         }
+        kernel.tracer.ops_state(p, SCX_OPSS_NONE, SCX_OPSS_QUEUEING | qseq);
         s.writeOnceOpsState(SCX_OPSS_QUEUEING | qseq);
         RacePoint.at(RacePoint.OPS_STATE);
         Task savedDdsp = ctx.directDispatchTask;
@@ -909,6 +912,7 @@ public final class Ext {
         }
         // If not directly dispatched, QUEUEING isn't clear yet and dispatch or dequeue may be
         // waiting. The store_release matches their load_acquire.
+        kernel.tracer.ops_state(p, SCX_OPSS_QUEUEING | qseq, SCX_OPSS_QUEUED | qseq);
         s.soOpsState(SCX_OPSS_QUEUED | qseq);
         RacePoint.at(RacePoint.OPS_STATE);
     }
@@ -1013,6 +1017,7 @@ public final class Ext {
                 }
                 RacePoint.at(RacePoint.OPS_STATE);
                 if (s.casOpsState(opss, SCX_OPSS_NONE)) {
+                    kernel.tracer.ops_state(p, opss, SCX_OPSS_NONE);
                     break;
                 }
                 waitDispatchingThenNone(p);
@@ -1063,6 +1068,7 @@ public final class Ext {
             scxOpsError("dispatch buffer overflow");
             return;
         }
+        kernel.tracer.dispatch(ctx.cpu, p, dsqId);
         int i = sx.dspCursor++;
         sx.dspTask[i] = p;
         sx.dspQseq[i] = p.scx.readOnceOpsState() & SCX_OPSS_QSEQ_MASK;
@@ -1101,6 +1107,7 @@ public final class Ext {
                     return; // dequeued and re-enqueued since: no claim
                 }
                 if (s.casOpsState(opss, SCX_OPSS_DISPATCHING)) {
+                    kernel.tracer.ops_state(p, opss, SCX_OPSS_DISPATCHING);
                     RacePoint.at(RacePoint.OPS_STATE);
                     break;
                 }
@@ -1139,9 +1146,11 @@ public final class Ext {
         // Mark the task under transfer with holding_cpu, release DISPATCHING, then lock the
         // source rq. The store_release ensures that dequeue sees holding_cpu.
         p.scx.writeOnceHoldingCpu(ctx.cpu);
+        kernel.tracer.ops_state(p, SCX_OPSS_DISPATCHING, SCX_OPSS_NONE);
         p.scx.soOpsState(SCX_OPSS_NONE);
         RacePoint.at(RacePoint.OPS_STATE);
         if (rq != srcRq) {
+            rq.scx.lockDroppedSinceAcquire = true;
             rq.lock.unlock();
             RacePoint.at(RacePoint.CROSS_CPU_MOVE);
             srcRq.lock.lock();
@@ -1257,6 +1266,7 @@ public final class Ext {
      * {@code thisRq}: locked on entry and on return, released in between.
      */
     private boolean consumeRemoteTask(Rq thisRq, Task p, Dsq dsq, Rq srcRq) {
+        thisRq.scx.lockDroppedSinceAcquire = true;
         thisRq.lock.unlock();
         if (unlinkDsqAndLockSrcRq(p, dsq, srcRq, thisRq.cpu)) {
             moveRemoteTaskToLocalDsq(p, 0, srcRq, thisRq);
@@ -1330,6 +1340,7 @@ public final class Ext {
                     callCpuAcquire(ctx, rq.cpu);
                 }
                 sx.writeOnceCpuReleased(false);
+                sx.lockDroppedSinceAcquire = false;
                 RacePoint.at(RacePoint.CPU_RELEASED);
                 sx.releaseWindows++;
                 kernel.tracer.cpu_acquire(rq.cpu, kernel.now());
@@ -1379,6 +1390,11 @@ public final class Ext {
 
     /** ext.c: pick_next_task_scx() [v7] */
     Task pickNextTaskScx(Rq rq) {
+        if (CoreProfile.KICK_SYNC.enabled()) {
+            // [6.19] pick_task_scx() moves kick_sync too
+            rq.scx.bumpPntSeq();
+            RacePoint.at(RacePoint.PNT_SEQ);
+        }
         Task p = rq.scx.localDsq.first();
         if (p == null) {
             return null;
@@ -1419,6 +1435,12 @@ public final class Ext {
     void putPrevTaskScx(Rq rq, Task p) {
         SchedExtEntity s = p.scx;
         ExecCtx ctx = ExecCtx.current(kernel);
+        if (CoreProfile.KICK_SYNC.enabled()) {
+            // [6.19] "sched_ext: Fix SCX_KICK_WAIT to work reliably": pairs with the
+            // smp_cond_load_acquire() in kick_cpus_irq_workfn()
+            rq.scx.bumpPntSeq();
+            RacePoint.at(RacePoint.PNT_SEQ);
+        }
         updateCurrScx(rq);
         // see dequeue_task_scx() on why we skip when !QUEUED
         if (ScxKeys.HAS_STOPPING.enabled() && (s.flags & SCX_TASK_QUEUED) != 0) {
@@ -1495,7 +1517,7 @@ public final class Ext {
         if (!Config.CPU_PREEMPT) {
             return false;
         }
-        if (Config.CPU_PREEMPT_FLAG_TEST) {
+        if (Config.CPU_PREEMPT_FLAG_TEST || CoreProfile.FLAG_TEST.enabled()) {
             return (opsFlags & SCX_OPS_HAS_CPU_PREEMPT) != 0;
         }
         return ScxKeys.SCX_OPS_CPU_PREEMPT.enabled();
@@ -1547,11 +1569,64 @@ public final class Ext {
         if (!sx.lpCpuReleased()) {
             int reason = preemptReasonFromClass(active);
             if (ScxKeys.HAS_CPU_RELEASE.enabled()) {
+                kernel.tracer.cpu_release_begin(rq.cpu);
                 callCpuRelease(rq.ctx, rq.cpu, new CpuReleaseArgs(reason, p));
             }
             sx.writeOnceCpuReleased(true);
             RacePoint.at(RacePoint.CPU_RELEASED);
             kernel.tracer.cpu_release(rq.cpu, kernel.now(), reason, p);
+        }
+    }
+
+    /**
+     * The 6.12+ profiles' replacement for {@link #scxNextTaskPicked}: core.c has no hook any more,
+     * and {@code put_prev_task_scx(rq, prev, next)} ends with {@code switch_class(rq, next)} when
+     * next is not an ext task. Here the pick comes after put_prev (the v7 flow), so the call is
+     * made once next is known: an ext {@code prev} making way for a non-ext {@code p}.
+     */
+    void pickedSwitchClass(Rq rq, SchedClass prevClass, Task p, SchedClass active) {
+        if (!scxEnabled()) {
+            return;
+        }
+        if (active.above(SchedClass.EXT)) {
+            strandLocalDsq(rq);
+        }
+        if (prevClass == SchedClass.EXT && active != SchedClass.EXT) {
+            switchClass(rq, p);
+        }
+    }
+
+    /** ext.c: switch_class() (6.12) */
+    void switchClass(Rq rq, Task next) {
+        SchedClass nextClass = next.schedClass;
+        Rq.ScxRq sx = rq.scx;
+        if (CoreProfile.PNT_SEQ_ON_SWITCH.enabled()) {
+            // Pairs with the smp_load_acquire() issued by a CPU in kick_cpus_irq_workfn() who is
+            // waiting for this CPU to perform a reschedule.
+            sx.bumpPntSeq();
+            RacePoint.at(RacePoint.PNT_SEQ);
+        }
+        if (!cpuPreemptEnabled()) {
+            return;
+        }
+        // The callback is conceptually meant to convey that the CPU is no longer under the
+        // control of SCX. Therefore, we don't need to invoke the callback if the next class is
+        // below SCX (SCX itself or idle).
+        if (!nextClass.above(SchedClass.EXT)) {
+            return;
+        }
+        // At this point we know that SCX was preempted by a higher priority sched_class, so
+        // invoke the ->cpu_release() callback if we have not done so already. We only send the
+        // callback once between SCX being preempted, and it regaining control of the CPU.
+        if (!sx.lpCpuReleased()) {
+            int reason = preemptReasonFromClass(nextClass);
+            if (ScxKeys.HAS_CPU_RELEASE.enabled()) {
+                kernel.tracer.cpu_release_begin(rq.cpu);
+                callCpuRelease(rq.ctx, rq.cpu, new CpuReleaseArgs(reason, next));
+            }
+            sx.writeOnceCpuReleased(true);
+            RacePoint.at(RacePoint.CPU_RELEASED);
+            kernel.tracer.cpu_release(rq.cpu, kernel.now(), reason, next);
         }
     }
 
@@ -1569,6 +1644,7 @@ public final class Ext {
             return 0;
         }
         Rq rq = ctx.rq;
+        kernel.tracer.reenqueue_begin(rq.cpu);
         int nrEnqueued = reenqueueSnapshot(ctx, rq, rq.scx.localDsq, REENQ_DO_ENQUEUE);
         ctx.reenqueuedTasks += nrEnqueued;
         kernel.tracer.reenqueue(rq.cpu, kernel.now(), nrEnqueued);
@@ -1841,8 +1917,14 @@ public final class Ext {
                     ExecCtx.clearBit(ctx.cpusToPreempt, cpu);
                 }
                 if (ExecCtx.testBit(ctx.cpusToWait, cpu)) {
-                    ctx.pseqs[cpu] = rq.scx.lpPntSeq();
-                    shouldWait = true;
+                    if (CoreProfile.KICK_SYNC.enabled() && rq.curr.schedClass != SchedClass.EXT) {
+                        // [6.19] a CPU running a higher (or the idle) class has nothing to wait for
+                        ExecCtx.clearBit(ctx.cpusToWait, cpu);
+                    } else {
+                        ctx.pseqs[cpu] = rq.scx.lpPntSeq();
+                        ctx.waitSwitches[cpu] = rq.nrSwitches;
+                        shouldWait = true;
+                    }
                 }
                 kernel.reschedCurr(rq);
             } else {
@@ -1908,6 +1990,9 @@ public final class Ext {
         for (int cpu = nextBit(ctx.cpusToWait, 0); cpu >= 0; cpu = nextBit(ctx.cpusToWait, cpu + 1)) {
             if (cpu == ctx.cpu || rqs[cpu].scx.getPntSeqAcquire() != ctx.pseqs[cpu] || kernel.stopping) {
                 ExecCtx.clearBit(ctx.cpusToWait, cpu);
+            } else {
+                kernel.tracer.kick_wait_spin(ctx.cpu, rqs[cpu], ctx.pseqs[cpu], ctx.waitSwitches[cpu]);
+                RacePoint.at(RacePoint.KICK_WAIT);
             }
         }
         if (ExecCtx.isEmpty(ctx.cpusToWait)) {
@@ -2094,6 +2179,17 @@ public final class Ext {
     /** ext.c: switched_from_scx() */
     void switchedFromScx(Rq rq, Task p) {
         scxOpsDisableTask(p);
+    }
+
+    /**
+     * ext.c: set_cpus_allowed_scx(): the new mask is already in {@code p->cpus_ptr}
+     * (set_cpus_allowed_common()); tell the BPF scheduler the effective one. Task rq lock held.
+     */
+    void setCpusAllowedScx(Rq rq, Task p) {
+        rq.assertHeld();
+        if (ScxKeys.HAS_SET_CPUMASK.enabled()) {
+            callTaskOp(ExecCtx.current(kernel), ScxOp.SET_CPUMASK, p, 0);
+        }
     }
 
     // =============================================================================================

@@ -166,6 +166,10 @@ final class ExtLifecycle {
                 if (has[ScxOp.CPU_ACQUIRE.ordinal()] || has[ScxOp.CPU_RELEASE.ordinal()]) {
                     ScxKeys.SCX_OPS_CPU_PREEMPT.enable();
                     ext.opsFlags |= SCX_OPS_HAS_CPU_PREEMPT;
+                    if (ext.kernel.profile() == CoreProfile.V6_19) {
+                        // ext.c (6.19): pr_warn() in validate_ops()
+                        ext.klog("ops->cpu_acquire/release() are deprecated, use sched_switch TP instead");
+                    }
                 }
                 if (!has[ScxOp.UPDATE_IDLE.ordinal()] || (flags & SCX_OPS_KEEP_BUILTIN_IDLE) != 0) {
                     ext.resetIdleMasks();

@@ -48,6 +48,7 @@ public final class Kernel {
     public final long tickNs;
     public final Ext ext;
     final Tracer tracer;
+    private final CoreProfile profile;
 
     private final CopyOnWriteArrayList<ExecCtx> ctxs = new CopyOnWriteArrayList<>();
     /** scx_fork_rwsem */
@@ -68,6 +69,14 @@ public final class Kernel {
     }
 
     public Kernel(int nrCpus, Clock clock, long tickNs, Tracer tracer) {
+        this(nrCpus, clock, tickNs, tracer, CoreProfile.V7);
+    }
+
+    /**
+     * A kernel following {@code profile}'s sched_ext core. The profile's keys are global: the
+     * last kernel constructed decides them (one kernel per JVM runs at a time).
+     */
+    public Kernel(int nrCpus, Clock clock, long tickNs, Tracer tracer, CoreProfile profile) {
         if (nrCpus < 1 || nrCpus > NR_CPUS_MAX) {
             throw new IllegalArgumentException("cpus must be 1.." + NR_CPUS_MAX + ", got " + nrCpus);
         }
@@ -80,6 +89,13 @@ public final class Kernel {
             rqs[i] = new Rq(this, i);
         }
         this.ext = new Ext(this);
+        this.profile = profile;
+        profile.apply();
+    }
+
+    /** The kernel version this core follows where versions differ. */
+    public CoreProfile profile() {
+        return profile;
     }
 
     /** Records a kernel BUG (an emulator inconsistency): the run stops and reports it. */
@@ -674,7 +690,7 @@ public final class Kernel {
             rq.clearNeedResched();
             long now = now();
             if (next != prev) {
-                rq.nrSwitches++;
+                rq.soNrSwitches(rq.nrSwitches + 1);
                 prev.nrSwitches++;
                 if (prev != rq.idle) {
                     rq.busyNs += now - rq.lastSwitchNs;
@@ -711,8 +727,9 @@ public final class Kernel {
      * told which class that was.
      */
     Task pickNextTask(Rq rq, Task prev) {
+        SchedClass prevClass = prev.schedClass;
         // put_prev_task_balance(): for_balance_class_range(class, prev->sched_class, &idle)
-        SchedClass start = prev.schedClass == SchedClass.IDLE ? SchedClass.EXT : prev.schedClass;
+        SchedClass start = prevClass == SchedClass.IDLE ? SchedClass.EXT : prevClass;
         for (int c = start.ordinal(); c < SchedClass.IDLE.ordinal(); c++) {
             SchedClass cls = SchedClass.of(c);
             if (classActive(cls) && balance(cls, rq, prev)) {
@@ -727,7 +744,13 @@ public final class Kernel {
             }
             Task p = pickNextTaskOf(cls, rq);
             if (p != null) {
-                ext.scxNextTaskPicked(rq, p, cls);
+                if (CoreProfile.SWITCH_CLASS.enabled()) {
+                    // 6.12+: no core hook; put_prev_task_scx() ends with switch_class() when an
+                    // ext task makes way for a non-ext one
+                    ext.pickedSwitchClass(rq, prevClass, p, cls);
+                } else {
+                    ext.scxNextTaskPicked(rq, p, cls);
+                }
                 return p;
             }
         }
@@ -845,6 +868,7 @@ public final class Kernel {
         rq.lock.lock();
         try {
             Task curr = rq.curr;
+            tracer.tick(rq.cpu, now(), curr);
             switch (curr.schedClass) {
                 case EXT:
                     ext.taskTickScx(rq, curr);
@@ -945,6 +969,285 @@ public final class Kernel {
         if (running) {
             setNextTask(rq, p);
         }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Affinity: sched_setaffinity()'s core and the migration stopper
+    // ---------------------------------------------------------------------------------------------
+
+    /** -EINVAL, as __set_cpus_allowed_ptr() returns it. */
+    public static final int EINVAL = 22;
+    /** -ENOMEM: the per-CPU stoppers could not be created (ops.init_task() refused one). */
+    public static final int ENOMEM = 12;
+    /** -ESRCH: the task has exited. */
+    public static final int ESRCH = 3;
+
+    /** The per-CPU stoppers, created on first use; guarded by {@code stopperInitLock} to create. */
+    private volatile CpuStopper[] stoppers;
+    private final Object stopperInitLock = new Object();
+    /** cpumask_any_and_distribute()'s per-call cursor; racy but benign (only spreads choices). */
+    private int distributeCursor;
+
+    /**
+     * core.c: __set_cpus_allowed_ptr(): sets {@code p}'s allowed CPUs, as sched_setaffinity() does.
+     * Under {@code task_rq_lock(p)} a queued task is dequeued with DEQUEUE_SAVE and a running one
+     * put, the mask is set (an ext task's scheduler gets {@code ops.set_cpumask()}), and the task
+     * is enqueued again with ENQUEUE_RESTORE. If its CPU is no longer allowed (affine_move_task()):
+     * a queued task moves to an allowed CPU at once (move_queued_task()); a running one gets
+     * {@link Task#migrationPending()} and this CPU's stopper is woken before the rq lock is
+     * released, so the task is switched out at the next preemption point and the stopper moves it
+     * (migration_cpu_stop()) before it can run there again; a sleeping one goes to an allowed CPU
+     * at its next wakeup. Unlike the kernel, the caller does not wait for that migration (it may be
+     * a stepping test or a CPU thread): it returns once the stopper is queued.
+     *
+     * <p>Any thread holding no kernel lock may call this (a task's behaviour too). CPUs beyond the
+     * machine's are dropped from the mask, as sched_setaffinity() intersects it with the possible
+     * CPUs.
+     *
+     * @return 0; -{@link #EINVAL} if the mask has no online CPU or the task is a stopper (per-CPU
+     *     kthreads are PF_NO_SETAFFINITY); -{@link #ESRCH} if the task has exited (TASK_DEAD: no
+     *     op may see it again); -{@link #ENOMEM} if the stoppers could not be created
+     */
+    public int setCpusAllowedPtr(Task p, CpuMask newMask) {
+        if (p == null || newMask == null || p.stopper || (p.pflags & Task.PF_IDLE) != 0) {
+            return -EINVAL;
+        }
+        CpuMask mask = newMask.last() < nrCpus ? newMask : newMask.and(CpuMask.all(nrCpus));
+        if (firstOnline(mask, 0) < 0) {
+            return -EINVAL;
+        }
+        CpuStopper[] st = cpuStoppers();
+        if (st == null) {
+            return -ENOMEM;
+        }
+        int ret;
+        for (;;) {
+            int cpu = p.readOnceCpu();
+            CpuStopper stopper = st[cpu];
+            // affine_move_task() may wake this CPU's stopper under the task's rq lock: take the
+            // stopper's pi_lock first (pi_lock before rq lock, as everywhere), so the wakeup needs
+            // no lock we do not already hold.
+            stopper.task.piLock.lock();
+            try {
+                p.piLock.lock();
+                try {
+                    Rq rq = taskRqLockNoPi(p);
+                    if (rq.cpu != cpu) {
+                        rq.lock.unlock();
+                        continue; // the task moved before we held its rq: its stopper differs
+                    }
+                    ret = setCpusAllowedPtrLocked(rq, p, mask, stopper);
+                } finally {
+                    p.piLock.unlock();
+                }
+            } finally {
+                stopper.task.piLock.unlock();
+            }
+            break;
+        }
+        flushIrqWork(ExecCtx.current(this));
+        return ret;
+    }
+
+    /**
+     * core.c: __set_cpus_allowed_ptr_locked(). {@code rq}: the task's, locked on entry, released on
+     * return; {@code p->pi_lock} and {@code stopper}'s held throughout.
+     */
+    private int setCpusAllowedPtrLocked(Rq rq, Task p, CpuMask mask, CpuStopper stopper) {
+        rq.assertHeld();
+        if (p.laState() == Task.TASK_DEAD || p.scx.freed) {
+            rq.lock.unlock();
+            return -ESRCH;
+        }
+        if (mask.equals(p.cpusAllowed)) {
+            rq.lock.unlock();
+            return 0;
+        }
+        int destCpu = cpumaskAnyAndDistribute(mask);
+        doSetCpusAllowed(rq, p, mask);
+        affineMoveTask(rq, p, destCpu, stopper);
+        return 0;
+    }
+
+    /** core.c: __do_set_cpus_allowed(): the sched_change pattern around the class's hook. */
+    private void doSetCpusAllowed(Rq rq, Task p, CpuMask mask) {
+        rq.assertHeld();
+        boolean queued = p.laOnRq() == Task.TASK_ON_RQ_QUEUED;
+        boolean running = rq.curr == p;
+        if (queued) {
+            dequeueTask(rq, p, DEQUEUE_SAVE | DEQUEUE_NOCLOCK);
+        }
+        if (running) {
+            putPrevTask(rq, p);
+        }
+        // p->sched_class->set_cpus_allowed(): set_cpus_allowed_common(), then ext's hook
+        p.cpusAllowed = mask;
+        if (p.schedClass == SchedClass.EXT) {
+            ext.setCpusAllowedScx(rq, p);
+        }
+        if (queued) {
+            enqueueTask(rq, p, ENQUEUE_RESTORE | ENQUEUE_NOCLOCK);
+        }
+        if (running) {
+            setNextTask(rq, p);
+            p.runnableSince = -1; // still running: no wait accrues
+        }
+    }
+
+    /**
+     * core.c: affine_move_task(), without the completion wait. {@code rq}: locked on entry,
+     * released on return.
+     */
+    private void affineMoveTask(Rq rq, Task p, int destCpu, CpuStopper stopper) {
+        rq.assertHeld();
+        if (p.cpusAllowed.test(rq.cpu)) {
+            p.migrationPending = false; // nothing to do: a pending migration is complete
+            rq.lock.unlock();
+            return;
+        }
+        if (rq.curr == p) {
+            // stop_one_cpu_nowait(cpu_of(rq), migration_cpu_stop, ...). The stopper is queued on
+            // this rq before its lock is released, so this CPU's next pick is the stopper (or a
+            // stop task ahead of it), never p again.
+            p.migrationPending = true;
+            stopper.queue(new CpuStopper.MigrationArg(p, destCpu));
+            tryToWakeUp(stopper.task, 0); // pi_lock and rq lock already held (reentrant)
+            rq.lock.unlock();
+            return;
+        }
+        if (p.laOnRq() == Task.TASK_ON_RQ_QUEUED) {
+            p.migrationPending = false;
+            moveQueuedTask(rq, p, destCpu);
+            return;
+        }
+        // Sleeping (or a new task before its first wakeup): select_task_rq() at the next wakeup
+        // picks an allowed CPU.
+        p.migrationPending = false;
+        rq.lock.unlock();
+    }
+
+    /**
+     * core.c: move_queued_task(): deactivate (TASK_ON_RQ_MIGRATING), set_task_cpu(), switch rq
+     * locks, activate on the new CPU and check preemption there. {@code rq}: locked on entry,
+     * released on return; the new CPU's rq is locked and released inside. {@code p->pi_lock} held.
+     */
+    private void moveQueuedTask(Rq rq, Task p, int newCpu) {
+        rq.assertHeld();
+        deactivateTask(rq, p, DEQUEUE_NOCLOCK);
+        setTaskCpu(p, newCpu);
+        rq.lock.unlock();
+        RacePoint.at(RacePoint.CROSS_CPU_MOVE);
+        Rq dst = rqs[newCpu];
+        dst.lock.lock();
+        try {
+            activateTask(dst, p, 0);
+            wakeupPreempt(dst, p);
+        } finally {
+            dst.lock.unlock();
+        }
+    }
+
+    /**
+     * core.c: migration_cpu_stop(), run by CPU {@code thisRq}'s stopper with no lock held: if
+     * {@code arg.task} is still on a CPU its mask does not allow, move it (it is no longer running
+     * there: the stopper is). If it went on running on another disallowed CPU meanwhile, the work
+     * is queued on that CPU's stopper instead.
+     */
+    void migrationCpuStop(Rq thisRq, CpuStopper.MigrationArg arg) {
+        Task p = arg.task;
+        int requeueOn = -1;
+        p.piLock.lock();
+        try {
+            Rq rq = taskRqLockNoPi(p);
+            boolean locked = true;
+            try {
+                if (p.cpusAllowed.test(rq.cpu)) {
+                    p.migrationPending = false;
+                } else if (rq.curr == p) {
+                    requeueOn = rq.cpu; // rq != thisRq: our stopper is thisRq's curr
+                } else if (p.laOnRq() == Task.TASK_ON_RQ_QUEUED) {
+                    // __migrate_task(): the chosen CPU if still allowed, else any allowed one
+                    int dest = p.cpusAllowed.test(arg.destCpu) && rqs[arg.destCpu].online ? arg.destCpu
+                            : firstOnline(p.cpusAllowed, rq.cpu + 1);
+                    if (dest >= 0) {
+                        p.migrationPending = false;
+                        locked = false;
+                        moveQueuedTask(rq, p, dest);
+                    }
+                } else {
+                    p.migrationPending = false; // asleep: its wakeup picks an allowed CPU
+                }
+            } finally {
+                if (locked) {
+                    rq.lock.unlock();
+                }
+            }
+        } finally {
+            p.piLock.unlock();
+        }
+        if (requeueOn >= 0) {
+            CpuStopper st = stoppers[requeueOn];
+            st.queue(arg);
+            tryToWakeUp(st.task, 0);
+        }
+    }
+
+    /** The per-CPU stoppers ({@code migration/N}), forked on first use; null if one was refused. */
+    CpuStopper[] cpuStoppers() {
+        CpuStopper[] s = stoppers;
+        if (s != null) {
+            return s;
+        }
+        synchronized (stopperInitLock) {
+            if (stoppers == null) {
+                CpuStopper[] n = new CpuStopper[nrCpus];
+                for (int cpu = 0; cpu < nrCpus; cpu++) {
+                    n[cpu] = new CpuStopper(this, cpu);
+                    n[cpu].task = fork(new TaskSpec().comm("migration/" + cpu).stopper().kthread()
+                            .allowed(CpuMask.of(cpu)).cpu(cpu).behavior(n[cpu]));
+                    if (n[cpu].task == null) {
+                        return null;
+                    }
+                }
+                stoppers = n;
+            }
+            return stoppers;
+        }
+    }
+
+    /**
+     * hrtimer_start() on CPU {@code cpu}'s base: {@code t} fires on that CPU's thread, outside
+     * every rq lock, once the kernel clock reaches {@code deadlineNs} (a callback may call the
+     * kfuncs allowed from any context, such as scx_bpf_kick_cpu()). Re-arming a pending timer moves
+     * it. Any thread.
+     */
+    public void hrtimerStart(Timer t, int cpu, long deadlineNs) {
+        rqs[cpu].timers.arm(t, deadlineNs);
+    }
+
+    /** hrtimer_try_to_cancel(): true if {@code t} was pending (a running callback is not waited for). */
+    public boolean hrtimerCancel(Timer t) {
+        TimerQueue q = t.queue;
+        return q != null && q.cancel(t);
+    }
+
+    /** cpumask_any_and_distribute(cpu_active_mask, mask): spreads successive choices. */
+    private int cpumaskAnyAndDistribute(CpuMask mask) {
+        int from = distributeCursor;
+        int cpu = firstOnline(mask, from);
+        distributeCursor = cpu + 1 >= nrCpus ? 0 : cpu + 1;
+        return cpu;
+    }
+
+    /** The first online CPU of {@code mask} at or after {@code from}, wrapping around; -1 if none. */
+    private int firstOnline(CpuMask mask, int from) {
+        for (int i = 0; i < nrCpus; i++) {
+            int cpu = (from + i) % nrCpus;
+            if (mask.test(cpu) && rqs[cpu].online) {
+                return cpu;
+            }
+        }
+        return -1;
     }
 
     // ---------------------------------------------------------------------------------------------

@@ -45,8 +45,13 @@ public final class Rq {
     long behaviourClockNs;
     /** Task the behaviour clock belongs to. */
     Task behaviourTask;
-    /** Metrics, owned by the CPU thread (read after it stops, or racily). */
+    /**
+     * Context switches: written by the CPU thread under the rq lock with a release store after the
+     * pick (and its pnt_seq bump); read by the stress checker with {@link #getNrSwitchesAcquire()}
+     * on another CPU, and racily for display.
+     */
     long nrSwitches;
+    /** Metrics, owned by the CPU thread (read after it stops, or racily). */
     long busyNs;
     long lastSwitchNs;
 
@@ -115,6 +120,31 @@ public final class Rq {
 
     public long nrSwitches() {
         return nrSwitches;
+    }
+
+    /**
+     * One more context switch, release-stored: everything this CPU wrote during the pick (its
+     * pnt_seq bump included) is visible to a thread that reads the new count with
+     * {@link #getNrSwitchesAcquire()}.
+     */
+    void soNrSwitches(long v) {
+        NR_SWITCHES.setRelease(this, v);
+    }
+
+    /** The context-switch count, acquire; pairs with {@link #soNrSwitches}. */
+    public long getNrSwitchesAcquire() {
+        return (long) NR_SWITCHES.getAcquire(this);
+    }
+
+    // VarHandle mechanics
+    private static final VarHandle NR_SWITCHES;
+
+    static {
+        try {
+            NR_SWITCHES = MethodHandles.lookup().findVarHandle(Rq.class, "nrSwitches", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
     }
 
     public CpuStats stats() {
@@ -192,6 +222,11 @@ public final class Rq {
 
         /** Metric of the seed's feature: completed release windows (acquires). */
         long releaseWindows;
+        /**
+         * scx-emu's: this CPU dropped its rq lock inside balance (a remote consume or a cross-CPU
+         * dispatch) since its last cpu_acquire; for the stress checker's report. Rq lock.
+         */
+        boolean lockDroppedSinceAcquire;
 
         ScxRq(Rq rq) {
             this.rq = rq;

@@ -20,7 +20,9 @@ import java.lang.invoke.VarHandle;
  *       opaquely anywhere;
  *   <li>{@code schedClass}, {@code policy}, {@code cpusAllowed}, the class run-list links and the
  *       runtime accounting: the rq lock of the task's rq (class and mask changes also hold
- *       {@code piLock});
+ *       {@code piLock}); {@code cpusAllowed} is also read racily without it (consume, select_cpu),
+ *       which is safe because a {@link CpuMask} is immutable: a racy reader sees the old or the
+ *       new mask, never a mix;
  *   <li>the behaviour state ({@code step}, {@code phaseLeftNs}): the CPU thread currently running
  *       the task, or the waker before the task first runs.
  * </ul>
@@ -82,6 +84,13 @@ public final class Task {
     CpuMask cpusAllowed;
     /** cgroup id (task groups), 0 for the root group. */
     volatile long cgroupId;
+    /**
+     * p->migration_pending: an affinity change left the task running on a CPU outside its mask
+     * and a migration stop work is queued for it ({@link Kernel#setCpusAllowedPtr}). Written
+     * under {@code piLock} and the task's rq lock; read racily by observers (invariant checks):
+     * volatile.
+     */
+    volatile boolean migrationPending;
 
     @SuppressWarnings("unused")
     private volatile int state;
@@ -173,6 +182,14 @@ public final class Task {
     /** p->cpus_ptr */
     public CpuMask cpusPtr() {
         return cpusAllowed;
+    }
+
+    /**
+     * Whether an affinity change is still waiting for the migration stopper to move the task off a
+     * CPU its mask no longer allows (racy outside the task's rq lock).
+     */
+    public boolean migrationPending() {
+        return migrationPending;
     }
 
     /** p->nr_cpus_allowed */

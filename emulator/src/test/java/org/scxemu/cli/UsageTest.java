@@ -95,8 +95,14 @@ class UsageTest {
                         "must not be negative"),
                 Arguments.of("tick rate", new String[] {"run", "--scheduler", "simple", "--tick-hz", "0"},
                         "--tick-hz 0: out of range"),
-                Arguments.of("stress", new String[] {"stress", "--scheduler", "qmap"},
-                        "stress: not implemented yet (issue 7)"),
+                Arguments.of("stress: bad chaos", new String[] {"stress", "--scheduler", "qmap", "--chaos", "rt=x"},
+                        "--chaos rt=x: "),
+                Arguments.of("stress: unknown injector", new String[] {"stress", "--scheduler", "qmap", "--chaos",
+                    "bogus"}, "--chaos bogus: "),
+                Arguments.of("stress: zero stall limit", new String[] {"stress", "--scheduler", "qmap",
+                    "--stall-limit", "0s"}, "--stall-limit"),
+                Arguments.of("stress: run's checks apply", new String[] {"stress", "--scheduler", "nope"},
+                        "--scheduler nope: unknown scheduler"),
                 Arguments.of("list with an argument", new String[] {"list", "extra"}, "extra")));
         if (canMakeReadOnly) {
             cases.add(Arguments.of("json in a read-only directory",
@@ -137,7 +143,7 @@ class UsageTest {
             {"workload", "cpu-bound"}, {"workload", "sleep-wake"}, {"workload", "rt-preempt"},
             {"workload", "hackbench"}, {"workload", "schbench"}, {"workload", "mixed"}, {"workload", "pair"},
             {"workload", "file:PATH"},
-            {"kernel", "v7"},
+            {"kernel", "v7"}, {"kernel", "6.12"}, {"kernel", "6.16"}, {"kernel", "6.19"},
         };
         assertEquals(expected.length, lines.size(), r.describe());
         for (String[] e : expected) {

@@ -1,0 +1,77 @@
+package org.scxemu.kernel;
+
+/**
+ * Which kernel version's sched_ext core the emulator follows where versions differ (the spec's
+ * version notes, §1.3, §6.4, §7.1, §7.3, §14.2). The default is the seed's series (v7). The
+ * others change only the seed's protocol: where {@code cpu_release} fires, when {@code pnt_seq}
+ * moves and what {@code SCX_KICK_WAIT} waits for, and how the feature is switched on. The rest of
+ * the core (the v7 pick flow with put_prev before pick, 6.12's single-lock cross-CPU moves) is the
+ * same in every profile.
+ *
+ * <ul>
+ *   <li>{@link #V7}: {@code scx_next_task_picked()} bumps {@code pnt_seq} on every pick and sends
+ *       {@code cpu_release} on any pick by a class above ext.
+ *   <li>{@link #V6_12}: {@code put_prev_task_scx()} ends with {@code switch_class()}: it is the
+ *       only place {@code pnt_seq} moves and {@code cpu_release} fires, and only on a switch from
+ *       an ext task to a non-ext one. A CPU going from one ext task to another never moves
+ *       {@code pnt_seq}, so an {@code SCX_KICK_WAIT} on it can wait for ever; a CPU whose rq lock
+ *       was dropped in balance after {@code cpu_acquire} can run an RT task with
+ *       {@code cpu_released} false.
+ *   <li>{@link #V6_16}: 6.12's protocol with the static key replaced by the ops-flag test
+ *       {@code SCX_OPS_HAS_CPU_PREEMPT}.
+ *   <li>{@link #V6_19}: the {@code SCX_KICK_WAIT} fix ("sched_ext: Fix SCX_KICK_WAIT to work
+ *       reliably"): the sequence ({@code kick_sync}) moves in {@code put_prev_task_scx()} and
+ *       {@code pick_task_scx()}, a kicker waits only for a CPU whose current task is an ext task;
+ *       {@code cpu_acquire/cpu_release} deprecated with a warning at load. The release is still
+ *       sent from {@code switch_class()}.
+ * </ul>
+ *
+ * <p>Selecting a profile flips scx-emu's own static keys below (global, like the kernel's keys;
+ * one kernel per JVM at a time), so the default profile's hot path carries no profile test: a
+ * disabled key folds to {@code false}.
+ */
+public enum CoreProfile {
+    V7(false, false, false, false),
+    V6_12(true, true, false, false),
+    V6_16(true, true, false, true),
+    V6_19(true, false, true, true);
+
+    /** 6.12+: the release moves from scx_next_task_picked() into switch_class(). */
+    static final StaticKey SWITCH_CLASS = StaticKey.defineFalse("scx_emu_profile_switch_class");
+    /** 6.12–6.18: pnt_seq moves only in switch_class(). */
+    static final StaticKey PNT_SEQ_ON_SWITCH = StaticKey.defineFalse("scx_emu_profile_pnt_seq_on_switch");
+    /** 6.19: kick_sync moves in put_prev_task_scx()/pick_task_scx(); waits only for an ext curr. */
+    static final StaticKey KICK_SYNC = StaticKey.defineFalse("scx_emu_profile_kick_sync");
+    /** 6.16+: SCX_OPS_HAS_CPU_PREEMPT replaces the scx_ops_cpu_preempt static key. */
+    static final StaticKey FLAG_TEST = StaticKey.defineFalse("scx_emu_profile_cpu_preempt_flag");
+
+    private final boolean switchClass;
+    private final boolean pntSeqOnSwitch;
+    private final boolean kickSync;
+    private final boolean flagTest;
+
+    CoreProfile(boolean switchClass, boolean pntSeqOnSwitch, boolean kickSync, boolean flagTest) {
+        this.switchClass = switchClass;
+        this.pntSeqOnSwitch = pntSeqOnSwitch;
+        this.kickSync = kickSync;
+        this.flagTest = flagTest;
+    }
+
+    /** Whether cpu_release fires from switch_class() (6.12+) rather than scx_next_task_picked(). */
+    public boolean releaseInSwitchClass() {
+        return switchClass;
+    }
+
+    /** Whether an SCX_KICK_WAIT can miss a switch between two ext tasks (6.12–6.18). */
+    public boolean kickWaitMissesExtSwitches() {
+        return pntSeqOnSwitch;
+    }
+
+    /** Flips the profile keys; done by {@link Kernel} at construction, before any CPU runs. */
+    void apply() {
+        SWITCH_CLASS.set(switchClass);
+        PNT_SEQ_ON_SWITCH.set(pntSeqOnSwitch);
+        KICK_SYNC.set(kickSync);
+        FLAG_TEST.set(flagTest);
+    }
+}
