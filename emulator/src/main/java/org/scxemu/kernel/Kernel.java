@@ -1,5 +1,7 @@
 package org.scxemu.kernel;
 
+import static org.scxemu.scx.Scx.SCX_RQ_BALANCING;
+
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -527,17 +529,27 @@ public final class Kernel {
 
     /**
      * The current tasks of CPUs {@code a} and {@code b}, read with both rq locks held
-     * ({@link #doubleRqLock}): a consistent snapshot of the CPUs' published state. A CPU holds its
-     * rq lock for the whole of __schedule(), so neither task can be one its CPU is switching away
-     * from. For observers (invariant checks, workload metrics); it briefly stalls both CPUs.
+     * ({@link #doubleRqLock}): a snapshot of the CPUs' published state. For observers (workload
+     * metrics); it briefly stalls both CPUs.
+     *
+     * <p>A CPU holds its rq lock through __schedule() except where balance_scx() drops it to pull
+     * a task from another rq (dispatch_to_local_dsq(), consume_remote_task()); the snapshot can
+     * land in that window, and then that CPU's {@code curr} is still the task it is switching away
+     * from (already dequeued if it went to sleep), which is not running. ext.c's
+     * can_skip_idle_kick() reads {@code SCX_RQ_BALANCING} under the rq lock for the same reason;
+     * so does this.
+     *
+     * @return false if either CPU is inside balance_scx() (its {@code curr} does not say what it
+     *     runs); {@code out} is filled in either way
      */
-    public void currOfPair(int a, int b, Task[] out) {
+    public boolean currOfPair(int a, int b, Task[] out) {
         Rq ra = rqs[a];
         Rq rb = rqs[b];
         doubleRqLock(ra, rb);
         try {
             out[0] = ra.curr;
             out[1] = rb.curr;
+            return ((ra.scx.flags | rb.scx.flags) & SCX_RQ_BALANCING) == 0;
         } finally {
             doubleRqUnlock(ra, rb);
         }

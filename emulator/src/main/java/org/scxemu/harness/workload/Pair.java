@@ -29,12 +29,15 @@ import org.scxemu.kernel.Task;
  * A daemon thread ({@code pair-observer}) samples the CPUs' published state, not any scheduler's
  * bookkeeping: for each pair of sibling CPUs (CPU {@code i} and {@code (i + stride) % cpus}, the
  * pairing scx_pair uses, {@code stride = cpus / 2} by default) it reads both {@code rq->curr}s
- * with both siblings' rq locks held ({@link Kernel#currOfPair}, the kernel's double_rq_lock()):
- * a CPU holds its rq lock for the whole of __schedule(), so the snapshot never shows a task its
- * CPU is already switching away from. A violation sample is one where both tasks are in the ext
- * class and their cgroups differ. (An earlier racy double read of the volatile {@code rq->curr}s
- * occasionally reported a single violation sample while a CPU was inside __schedule() with
- * {@code curr} still naming the task it was leaving; the locked snapshot has none.) A run of
+ * with both siblings' rq locks held ({@link Kernel#currOfPair}, the kernel's double_rq_lock()).
+ * A CPU holds its rq lock through __schedule() except where balance_scx() drops it to pull a task
+ * from another rq; a snapshot taken in that window, when either CPU has {@code SCX_RQ_BALANCING}
+ * set, names as that CPU's {@code curr} the task it is switching away from, which is not running:
+ * such a sample is skipped ({@code pairing_inconsistent_samples}). A violation sample is one where
+ * both tasks are in the ext class and their cgroups differ. (An earlier racy double read of the
+ * volatile {@code rq->curr}s occasionally reported a single violation sample while a CPU was
+ * inside __schedule() with {@code curr} still naming the task it was leaving; so did the locked
+ * snapshot, more rarely, before it skipped the balance window.) A run of
  * consecutive violating samples of the same two tasks is one
  * <em>violation</em>: {@code pairing_violations} counts those, {@code pairing_violation_samples}
  * the samples. Sampling stops when the kernel stops (the CPU threads freeze their {@code curr}).
@@ -92,10 +95,12 @@ public final class Pair implements Workload {
         boolean sample(Kernel k, int a, int b, Task[] out);
     }
 
-    /** The default {@link Sampler}: both {@code rq->curr}s under both rq locks. */
+    /**
+     * The default {@link Sampler}: both {@code rq->curr}s under both rq locks; not consistent while
+     * either CPU is in balance_scx() with its rq lock dropped (see the class comment).
+     */
     static boolean sampleLocked(Kernel k, int a, int b, Task[] out) {
-        k.currOfPair(a, b, out);
-        return true;
+        return k.currOfPair(a, b, out);
     }
 
     private final Params params;
