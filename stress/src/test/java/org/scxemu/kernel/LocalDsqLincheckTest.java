@@ -1,6 +1,5 @@
 package org.scxemu.kernel;
 
-import static org.jetbrains.kotlinx.lincheck.strategy.managed.ManagedStrategyGuaranteeKt.forClasses;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.scxemu.scx.Scx.SCX_ENQ_HEAD;
 
@@ -52,12 +51,6 @@ public class LocalDsqLincheckTest {
                 .actorsPerThread(2)
                 .actorsBefore(1)
                 .actorsAfter(1)
-                // Lincheck 2.39 cannot track the static MethodHandle of a record (StaticKey.TRUE/FALSE,
-                // "can't get base address on a record class"); a static key is constant here anyway
-                .addGuarantee(forClasses(StaticKey.class.getName()).allMethods().ignore())
-                // the race-point hooks (on rq/DSQ lock acquisition, DSQ insert/remove) read a static
-                // key too; no hook is installed here, so they do nothing
-                .addGuarantee(forClasses(RacePoint.class.getName()).allMethods().ignore())
                 .sequentialSpecification(Spec.class);
     }
 
