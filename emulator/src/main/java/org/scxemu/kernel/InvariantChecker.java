@@ -107,6 +107,7 @@ public final class InvariantChecker implements Tracer {
     private static final int EV_KWAIT = 9;
     private static final int EV_REL_BEGIN = 10;
     private static final int EV_REENQ_BEGIN = 11;
+    private static final int EV_PICK = 12;
 
     /** The recent events of one emitting thread. */
     private static final class Ring {
@@ -133,6 +134,11 @@ public final class InvariantChecker implements Tracer {
     private final long stallLimitNs;
     private volatile Kernel kernel;
     private final AtomicReference<Violation> first = new AtomicReference<>();
+    /**
+     * Set by the thread whose violation won (after its CAS): the history rings stop recording, so
+     * they end at the violation (give or take the events other CPUs were recording meanwhile).
+     */
+    private volatile boolean frozen;
     private final AtomicLong violations = new AtomicLong();
     private final LongAdder checked = new LongAdder();
     private final LongAdder quiescentChecks = new LongAdder();
@@ -142,7 +148,7 @@ public final class InvariantChecker implements Tracer {
     private final boolean[] inRelease;
     private final boolean[] inReenqueue;
     private final boolean[] pickedUnderKey;
-    /** The class of the task the CPU switched away from when it last switched to a higher class. */
+    /** The class of prev at the CPU's last pick of a task above ext (owned by the CPU thread). */
     private final SchedClass[] prevClassAtPick;
     private final long[] lastPntSeq;
     private final Ring[] rings;
@@ -206,7 +212,10 @@ public final class InvariantChecker implements Tracer {
     private void violate(String invariant, String message, Task p, Integer... cpus) {
         violations.incrementAndGet();
         Kernel k = kernel;
-        first.compareAndSet(null, new Violation(invariant, message, List.of(cpus), p, k == null ? 0 : k.now()));
+        if (first.compareAndSet(null, new Violation(invariant, message, List.of(cpus), p, k == null ? 0 : k.now()))) {
+            // keep the events that led here: the machine runs on until the runner stops it
+            frozen = true;
+        }
     }
 
     private Ring ring(int cpu) {
@@ -214,6 +223,9 @@ public final class InvariantChecker implements Tracer {
     }
 
     private void record(int cpu, long now, int type, Task p, Task q, long a, long b) {
+        if (frozen) {
+            return;
+        }
         Ring r = ring(cpu);
         if (r != null) {
             r.add(now, type, p, q, a, b);
@@ -246,7 +258,7 @@ public final class InvariantChecker implements Tracer {
             return;
         }
         Rq rq = k.rqs[cpu];
-        checked.add(4);
+        checked.add(3);
         if (prev != rq.idle) {
             running.remove(prev, cpu);
         }
@@ -266,8 +278,20 @@ public final class InvariantChecker implements Tracer {
             violate("release_acquire", String.format(Locale.ROOT, "ext task %s[%d] switched to on CPU %d between its "
                     + "cpu_release and its cpu_acquire", next.comm, next.pid, cpu), next, cpu);
         }
+    }
+
+    @Override
+    public void pick(int cpu, Task prev, Task next) {
+        Kernel k = kernel;
+        if (k == null) {
+            return;
+        }
+        checked.add(2);
+        Rq rq = k.rqs[cpu];
         if (next.schedClass.above(SchedClass.EXT)) {
-            pickedUnderKey[cpu] = feature && ScxKeys.HAS_CPU_RELEASE.enabled();
+            record(cpu, k.now(), EV_PICK, prev, next,
+                    rq.scx.lockDroppedSinceAcquire && !rq.scx.lpCpuReleased() ? 1 : 0, 0);
+            pickedUnderKey[cpu] = scxOn() && k.ext.cpuPreemptEnabled() && ScxKeys.HAS_CPU_RELEASE.enabled();
             prevClassAtPick[cpu] = prev.schedClass;
         }
         checkPntSeq(rq);
@@ -593,21 +617,22 @@ public final class InvariantChecker implements Tracer {
     // =============================================================================================
 
     /**
-     * The recent events of each CPU (and of other threads), oldest first, one per line. Call
+     * The recent events of each CPU (and of other threads), oldest first, one per line, with
+     * times in ns since {@code baseNs} on the kernel clock; after a violation they end there. Call
      * after the CPU threads have stopped.
      */
-    public String history() {
+    public String history(long baseNs) {
         StringBuilder sb = new StringBuilder();
         for (int cpu = 0; cpu < nrCpus; cpu++) {
-            appendRing(sb, "CPU " + cpu, rings[cpu]);
+            appendRing(sb, "CPU " + cpu, rings[cpu], baseNs);
         }
         synchronized (otherRing) {
-            appendRing(sb, "other threads", otherRing);
+            appendRing(sb, "other threads", otherRing, baseNs);
         }
         return sb.toString();
     }
 
-    private static void appendRing(StringBuilder sb, String title, Ring r) {
+    private static void appendRing(StringBuilder sb, String title, Ring r, long baseNs) {
         if (r.pos == 0) {
             return;
         }
@@ -615,7 +640,7 @@ public final class InvariantChecker implements Tracer {
         int n = Math.min(r.pos, RING);
         for (int j = r.pos - n; j < r.pos; j++) {
             int i = j % RING;
-            sb.append(String.format(Locale.ROOT, "  %14d ns  ", r.ns[i])).append(describe(r, i)).append('\n');
+            sb.append(String.format(Locale.ROOT, "  %12d ns  ", r.ns[i] - baseNs)).append(describe(r, i)).append('\n');
         }
     }
 
@@ -629,6 +654,9 @@ public final class InvariantChecker implements Tracer {
         switch (r.type[i]) {
             case EV_SWITCH:
                 return "sched_switch " + t(r.task[i]) + " -> " + t(r.task2[i]) + " (" + r.task2[i].schedClass + ")";
+            case EV_PICK:
+                return "pick " + t(r.task2[i]) + " (" + r.task2[i].schedClass + "), prev " + t(r.task[i])
+                        + (a != 0 ? ", rq lock dropped in balance since cpu_acquire" : "");
             case EV_REL_BEGIN:
                 return "ops.cpu_release() begins";
             case EV_RELEASE:

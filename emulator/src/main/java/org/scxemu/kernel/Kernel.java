@@ -699,6 +699,7 @@ public final class Kernel {
                 deactivateTask(rq, prev, DEQUEUE_SLEEP | DEQUEUE_NOCLOCK);
             }
             next = pickNextTask(rq, prev);
+            tracer.pick(rq.cpu, prev, next);
             rq.clearNeedResched();
             long now = now();
             if (next != prev) {

@@ -35,6 +35,10 @@ public interface Tracer {
 
     // The points below have no kernel tracepoint: they feed scx-emu's stress invariant checker.
 
+    /** __schedule() on {@code cpu} picked {@code next} (possibly prev again), rq lock held. */
+    default void pick(int cpu, Task prev, Task next) {
+    }
+
     /** A scheduler tick on {@code cpu} (rq lock held), before the class's task_tick(). */
     default void tick(int cpu, long nowNs, Task curr) {
     }
@@ -108,6 +112,12 @@ public interface Tracer {
             public void scx_exit(long nowNs, ExitInfo info) {
                 a.scx_exit(nowNs, info);
                 b.scx_exit(nowNs, info);
+            }
+
+            @Override
+            public void pick(int cpu, Task prev, Task next) {
+                a.pick(cpu, prev, next);
+                b.pick(cpu, prev, next);
             }
 
             @Override

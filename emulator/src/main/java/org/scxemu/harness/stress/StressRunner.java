@@ -145,6 +145,10 @@ public final class StressRunner {
                 LockSupport.parkNanos(Math.min(Math.min(nextCheck, nextSecond), end) - now);
             }
             long elapsed = System.nanoTime() - t0;
+            if (checker.violation() != null) {
+                // stop the CPUs first, so the dump shows the machine close to the violation
+                m.stop();
+            }
             chaos.stop();
             lifecycle.lock();
             try {
@@ -169,7 +173,7 @@ public final class StressRunner {
             String history = "";
             String dump = "";
             if (v != null) {
-                history = checker.history();
+                history = checker.history(startNs);
                 dump = checker.dump(v);
             }
             if (!ejected) {
@@ -179,7 +183,7 @@ public final class StressRunner {
                     checker.checkQuiescent();
                     v = checker.violation();
                     if (v != null) {
-                        history = checker.history();
+                        history = checker.history(startNs);
                     }
                 }
             }
