@@ -218,6 +218,12 @@ public final class InvariantChecker implements Tracer {
         }
     }
 
+    /** A violation the harness found (the run's own liveness), recorded like the others. */
+    public void violateFromHarness(String invariant, String message) {
+        checked.increment();
+        violate(invariant, message, null);
+    }
+
     private Ring ring(int cpu) {
         return cpu >= 0 && cpu < nrCpus ? rings[cpu] : null;
     }

@@ -3,6 +3,7 @@ package org.scxemu.harness.stress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
@@ -185,6 +186,16 @@ public final class StressRunner {
                     if (v != null) {
                         history = checker.history(startNs);
                     }
+                }
+            }
+            long ending = System.nanoTime() - t0 - elapsed;
+            if (ending > END_GRACE_NS) {
+                checker.violateFromHarness("liveness", String.format(Locale.ROOT, "the run took %d ms to end after its "
+                        + "%d ms (chaos stop, final check, CPU stop, unload); the grace is %d ms", ending / 1_000_000,
+                        elapsed / 1_000_000, END_GRACE_NS / 1_000_000));
+                if (v == null) {
+                    v = checker.violation();
+                    history = checker.history(startNs);
                 }
             }
             RunResult r = RunResult.collect(spec, m, current.get(), workload, elapsed, startNs, endNs);
