@@ -61,7 +61,12 @@ public final class Machine implements AutoCloseable {
 
     /** A machine stepped by hand on {@code clock}: nothing runs until {@link #step} is called. */
     public static Machine stepped(int cpus, Clock.Manual clock) {
-        return new Machine(new Kernel(cpus, clock, Kernel.TICK_NS_DEFAULT, Tracer.NONE), true);
+        return stepped(cpus, clock, CoreProfile.V7);
+    }
+
+    /** As {@link #stepped(int, Clock.Manual)}, following {@code profile}'s sched_ext core. */
+    public static Machine stepped(int cpus, Clock.Manual clock, CoreProfile profile) {
+        return new Machine(new Kernel(cpus, clock, Kernel.TICK_NS_DEFAULT, Tracer.NONE, profile), true);
     }
 
     /**

@@ -21,7 +21,11 @@ final class Stepped implements AutoCloseable {
     final Ext ext;
 
     Stepped(int cpus) {
-        m = Machine.stepped(cpus, clock);
+        this(cpus, CoreProfile.V7);
+    }
+
+    Stepped(int cpus, CoreProfile profile) {
+        m = Machine.stepped(cpus, clock, profile);
         k = m.kernel();
         ext = m.ext();
     }
