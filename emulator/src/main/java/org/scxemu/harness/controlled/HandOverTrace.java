@@ -46,7 +46,8 @@ public final class HandOverTrace {
             ev.add(meta("thread_name", id, c.participantName(id)));
         }
         HandOverLog log = c.log();
-        for (int k = 0; k < log.size() && log.step(k) <= uptoStep; k++) {
+        int k = 0;
+        for (; k < log.size() && log.step(k) <= uptoStep; k++) {
             Map<String, Object> e = new LinkedHashMap<>();
             e.put("name", log.pointName(k));
             e.put("cat", "handover");
@@ -65,7 +66,7 @@ public final class HandOverTrace {
         }
         Map<String, Object> other = (Map<String, Object>) root.get("otherData");
         Map<String, Object> s = new LinkedHashMap<>(summary);
-        s.put("handovers_kept", (long) log.size());
+        s.put("handovers_kept", (long) k);
         s.put("handovers_dropped", log.dropped());
         other.put("controlled", s);
     }
