@@ -201,10 +201,33 @@ class RunCommand implements Callable<Integer> {
         }
     }
 
-    private void checkRange(String option, long v, long lo, long hi) {
+    void checkRange(String option, long v, long lo, long hi) {
         if (v < lo || v > hi) {
             throw usage(option + " " + v + ": out of range, must be " + lo + ".." + hi);
         }
+    }
+
+    /** A fresh instance of the --workload (a workload keeps its run's counts); a bad one is a usage error. */
+    Workload createWorkload() {
+        if (workload.startsWith(WorkloadFile.PREFIX)) {
+            String file = workload.substring(WorkloadFile.PREFIX.length());
+            if (file.isEmpty()) {
+                throw usage("--workload " + workload + ": no file name after 'file:'");
+            }
+            try {
+                return WorkloadFile.load(workload, Path.of(file), cpus);
+            } catch (WorkloadFile.BadWorkloadFile e) {
+                throw usage("--workload " + workload + ": " + e.getMessage());
+            } catch (java.nio.file.InvalidPathException e) {
+                throw usage("--workload " + workload + ": bad file name: " + e.getMessage());
+            }
+        }
+        Workload w = Workloads.create(workload);
+        if (w == null) {
+            throw usage("--workload " + workload + ": unknown workload; valid: "
+                    + String.join(", ", Workloads.names()) + ", or file:PATH");
+        }
+        return w;
     }
 
     /** Every check that can fail before anything runs; each failure is one line and exit 2. */
@@ -219,25 +242,7 @@ class RunCommand implements Callable<Integer> {
             throw usage("--classpath " + classpath + ": only for --scheduler class:NAME");
         }
         checkRange("--cpus", cpus, CPUS_MIN, Kernel.NR_CPUS_MAX);
-        if (workload.startsWith(WorkloadFile.PREFIX)) {
-            String file = workload.substring(WorkloadFile.PREFIX.length());
-            if (file.isEmpty()) {
-                throw usage("--workload " + workload + ": no file name after 'file:'");
-            }
-            try {
-                theWorkload = WorkloadFile.load(workload, Path.of(file), cpus);
-            } catch (WorkloadFile.BadWorkloadFile e) {
-                throw usage("--workload " + workload + ": " + e.getMessage());
-            } catch (java.nio.file.InvalidPathException e) {
-                throw usage("--workload " + workload + ": bad file name: " + e.getMessage());
-            }
-        } else {
-            theWorkload = Workloads.create(workload);
-            if (theWorkload == null) {
-                throw usage("--workload " + workload + ": unknown workload; valid: "
-                        + String.join(", ", Workloads.names()) + ", or file:PATH");
-            }
-        }
+        theWorkload = createWorkload();
         if (KernelProfile.byId(kernel) == null) {
             throw usage("--kernel " + kernel + ": unknown kernel profile; valid: "
                     + String.join(", ", KernelProfile.ids()));
@@ -322,7 +327,7 @@ class RunCommand implements Callable<Integer> {
     }
 
     /** The controlled run's spec, from the options (validated). */
-    private ControlledSpec controlledSpec(boolean tracing) {
+    ControlledSpec controlledSpec(boolean tracing) {
         ControlledSpec cs = ControlledSpec.of(seed, strategy == null ? Strategy.RANDOM : strategy);
         if (pctDepth != null) {
             cs = cs.withPctDepth(pctDepth);

@@ -76,8 +76,13 @@ public final class Machine implements AutoCloseable {
      * controller's {@link Controller#runUntil} runs them, {@link #stop} drains them.
      */
     public static Machine controlled(int cpus, long tickNs, Tracer tracer, ControlledSpec spec) {
+        return controlled(cpus, tickNs, tracer, CoreProfile.V7, spec);
+    }
+
+    /** As {@link #controlled(int, long, Tracer, ControlledSpec)}, following {@code profile}'s sched_ext core. */
+    public static Machine controlled(int cpus, long tickNs, Tracer tracer, CoreProfile profile, ControlledSpec spec) {
         Clock.Manual clock = new Clock.Manual();
-        Kernel k = new Kernel(cpus, clock, tickNs, tracer);
+        Kernel k = new Kernel(cpus, clock, tickNs, tracer, profile);
         return new Machine(k, false, new Controller(k, clock, spec));
     }
 

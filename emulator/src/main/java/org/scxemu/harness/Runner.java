@@ -119,7 +119,7 @@ public final class Runner {
      */
     public static ControlledRun runControlled(RunSpec spec, ControlledSpec cs, SchedExtOps ops, Workload workload,
             Listener listener, Tracer tracer) {
-        try (Machine m = Machine.controlled(spec.cpus(), spec.tickNs(), tracer, cs)) {
+        try (Machine m = Machine.controlled(spec.cpus(), spec.tickNs(), tracer, spec.kernelProfile().core, cs)) {
             Kernel k = m.kernel();
             Controller c = m.controller();
             int ret = m.load(ops);

@@ -71,6 +71,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * a CAS; everything the detecting thread wrote before it is visible to a thread that reads it.
  */
 public final class InvariantChecker implements Tracer {
+    /** The invariants' names, as the report and the JSON give them. */
+    public static final List<String> INVARIANTS = List.of("conservation", "affinity", "release_acquire",
+            "cpu_release_missed", "reenqueue_context", "ops_state", "pnt_seq", "kick_wait", "ownership", "liveness");
+
     /** One invariant violation. */
     public static final class Violation {
         public final String invariant;

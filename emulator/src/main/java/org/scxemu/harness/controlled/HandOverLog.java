@@ -100,6 +100,19 @@ public final class HandOverLog {
                 toName(k));
     }
 
+    /** The last {@code n} kept records up to step {@code uptoStep} (inclusive) as lines, oldest first. */
+    public List<String> lastLines(int n, long uptoStep) {
+        int end = size();
+        while (end > 0 && step(end - 1) > uptoStep) {
+            end--;
+        }
+        List<String> out = new ArrayList<>();
+        for (int k = Math.max(0, end - n); k < end; k++) {
+            out.add(line(k));
+        }
+        return out;
+    }
+
     /** The last {@code n} kept records as lines, oldest first. */
     public List<String> lastLines(int n) {
         int size = size();

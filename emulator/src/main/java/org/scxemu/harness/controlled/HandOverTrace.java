@@ -29,15 +29,25 @@ public final class HandOverTrace {
      * @param fromNs  the trace's time zero, as given to {@code toTraceJson}
      * @param summary the {@code controlled} section of the JSON summary
      */
-    @SuppressWarnings("unchecked")
     public static void addTo(Map<String, Object> root, Controller c, long fromNs, Map<String, Object> summary) {
+        addTo(root, c, fromNs, summary, Long.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #addTo(Map, Controller, long, Map)}, with the hand-overs up to step
+     * {@code uptoStep} only (a stress run's trace ends at the violation, not at the drain after it).
+     */
+    @SuppressWarnings("unchecked")
+    public static void addTo(Map<String, Object> root, Controller c, long fromNs, Map<String, Object> summary,
+            long uptoStep) {
         List<Object> ev = (List<Object>) root.get("traceEvents");
         ev.add(meta("process_name", -1, "controller"));
         for (int id = 0; id < c.participants(); id++) {
             ev.add(meta("thread_name", id, c.participantName(id)));
         }
         HandOverLog log = c.log();
-        for (int k = 0; k < log.size(); k++) {
+        int k = 0;
+        for (; k < log.size() && log.step(k) <= uptoStep; k++) {
             Map<String, Object> e = new LinkedHashMap<>();
             e.put("name", log.pointName(k));
             e.put("cat", "handover");
@@ -56,7 +66,7 @@ public final class HandOverTrace {
         }
         Map<String, Object> other = (Map<String, Object>) root.get("otherData");
         Map<String, Object> s = new LinkedHashMap<>(summary);
-        s.put("handovers_kept", (long) log.size());
+        s.put("handovers_kept", (long) k);
         s.put("handovers_dropped", log.dropped());
         other.put("controlled", s);
     }

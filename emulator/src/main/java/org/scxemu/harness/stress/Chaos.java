@@ -80,6 +80,11 @@ import org.scxemu.scx.Scx;
  * or atomic). The counters are atomic, incremented on the chaos thread and, for kicks, on the CPU
  * thread that fires the kick timer.
  *
+ * <p>Stepped mode ({@link #startStepped}, for a controlled run): there is no {@code scx-chaos}
+ * thread and no delay hook; whoever calls {@link #step} (a controlled run's harness participant,
+ * one action at a time) owns what the chaos thread owns above, the reload clock reads the kernel's
+ * (simulated) clock, and which task an injection hits and when it lands follow from the seed too.
+ *
  * <p>Nothing here throws into a CPU thread: behaviours only run, sleep, block, yield, exit and
  * wake tasks. An exception on the chaos thread (an inconsistency the kernel threw) is recorded as a
  * kernel bug ({@link Kernel#reportBug}) and ends the injections; {@link #failure} returns it.
@@ -124,13 +129,17 @@ public final class Chaos {
     private final KickTimer[] kickTimers;
     /** A chaos SCX_KICK_WAIT is between its timer and the end of its wait. */
     private final AtomicBoolean waitInFlight = new AtomicBoolean();
-    /** The reload clock (System.nanoTime() of the last reload, or of the start); chaos thread. */
+    /** The reload clock (the kernel's now() at the last reload, or at the start); chaos thread. */
     private long lastReloadNs;
 
     private volatile boolean running;
     private volatile Throwable failure;
     /** start()/stop() caller only. */
     private Thread thread;
+    /** Set once by {@link #startStepped}, before any {@link #step}. */
+    private boolean stepped;
+    /** Whether step() has set up the pools; owned by the thread calling step(). */
+    private boolean setUpDone;
     private boolean hookInstalled;
 
     /**
@@ -180,7 +189,7 @@ public final class Chaos {
 
     /** Starts the {@code scx-chaos} thread (and installs the delay hook). */
     public synchronized void start() {
-        if (thread != null) {
+        if (thread != null || stepped) {
             throw new IllegalStateException("chaos already started");
         }
         running = true;
@@ -191,6 +200,54 @@ public final class Chaos {
         thread = new Thread(this::loop, "scx-chaos");
         thread.setDaemon(true);
         thread.start();
+    }
+
+    /**
+     * Starts stepped chaos: no thread and no delay hook (a controlled run decides the
+     * interleaving at every race point itself, which is what replaces the delays); the caller
+     * drives the injections one at a time with {@link #step}, on simulated time. The whole run,
+     * chaos included, is then a function of the seed. {@code reload} is not injected in this mode
+     * (a reload waits for the disable work, which a controlled run gives to another thread).
+     */
+    public synchronized void startStepped() {
+        if (thread != null || stepped) {
+            throw new IllegalStateException("chaos already started");
+        }
+        stepped = true;
+        running = true;
+    }
+
+    /**
+     * Stepped chaos: the first call forks the chaos-owned task pools; every later call performs
+     * one seeded injection (the injector drawn by weight, as the thread would). Returns how long
+     * to wait before the next call (100 µs - 1 ms, drawn from the seed), or {@code Long.MAX_VALUE}
+     * once chaos has stopped or failed. Called by one thread at a time (a controlled run's
+     * harness participant), which then owns what the chaos thread owns in threaded mode.
+     */
+    public long step() {
+        if (!stepped) {
+            throw new IllegalStateException("not started stepped");
+        }
+        if (!running || failure != null || kernel.isStopping()) {
+            return Long.MAX_VALUE;
+        }
+        try {
+            if (!setUpDone) {
+                setUpDone = true;
+                setUp();
+                lastReloadNs = kernel.now();
+            } else {
+                int i = pick();
+                if (i >= 0 && i != RELOAD) {
+                    inject(i);
+                }
+            }
+            return uniform(chooser, PAUSE_MIN_NS, PAUSE_MAX_NS);
+        } catch (RuntimeException | Error e) {
+            failure = e;
+            kernel.reportBug(e);
+            return Long.MAX_VALUE;
+        }
     }
 
     /**
@@ -258,7 +315,7 @@ public final class Chaos {
     private void loop() {
         try {
             setUp();
-            lastReloadNs = System.nanoTime();
+            lastReloadNs = kernel.now();
             while (running && !kernel.isStopping()) {
                 int i = pick();
                 if (i >= 0) {
@@ -526,12 +583,12 @@ public final class Chaos {
 
     /** reload: unload and load the scheduler again, if the reload clock allows. */
     private void injectReload() {
-        long now = System.nanoTime();
+        long now = kernel.now();
         if (now - lastReloadNs < reloadGapNs / Math.max(1, cfg.weight(RELOAD))) {
             return;
         }
         reload.run();
-        lastReloadNs = System.nanoTime();
+        lastReloadNs = kernel.now();
         counts[RELOAD].incrementAndGet();
     }
 

@@ -13,6 +13,8 @@ import org.scxemu.harness.Machine;
 import org.scxemu.harness.RunResult;
 import org.scxemu.harness.RunSpec;
 import org.scxemu.harness.Runner;
+import org.scxemu.harness.controlled.ControlledSpec;
+import org.scxemu.harness.controlled.Controller;
 import org.scxemu.harness.workload.Workload;
 import org.scxemu.kernel.InvariantChecker;
 import org.scxemu.kernel.Kernel;
@@ -53,14 +55,29 @@ public final class StressRunner {
         public final long checked;
         public final long violations;
 
+        /** The controller of a controlled run (its hand-over log, readable after the run), else null. */
+        public final Controller controller;
+        /** A controlled run: the step during which the first violation happened, else -1. */
+        public final long violationStep;
+        /** A controlled run: the {@code stopped_by} of its {@code controlled} JSON section, else null. */
+        public final String stoppedBy;
+
         Outcome(RunResult result, InvariantChecker.Violation violation, String history, String dump, long checked,
                 long violations) {
+            this(result, violation, history, dump, checked, violations, null, -1, null);
+        }
+
+        Outcome(RunResult result, InvariantChecker.Violation violation, String history, String dump, long checked,
+                long violations, Controller controller, long violationStep, String stoppedBy) {
             this.result = result;
             this.violation = violation;
             this.history = history;
             this.dump = dump;
             this.checked = checked;
             this.violations = violations;
+            this.controller = controller;
+            this.violationStep = violationStep;
+            this.stoppedBy = stoppedBy;
         }
     }
 
@@ -199,36 +216,232 @@ public final class StressRunner {
                 }
             }
             RunResult r = RunResult.collect(spec, m, current.get(), workload, elapsed, startNs, endNs);
-            Map<String, Object> inv = new LinkedHashMap<>();
-            inv.put("checked", checker.checked());
-            inv.put("violations", checker.violations());
-            inv.put("machine_checks", checker.quiescentChecks());
-            inv.put("stall_limit_ns", stallLimitNs);
-            if (v != null) {
-                Map<String, Object> first = new LinkedHashMap<>();
-                first.put("invariant", v.invariant);
-                first.put("message", v.message);
-                first.put("task", v.task);
-                List<Object> cpus = new ArrayList<>();
-                for (int c : v.cpus) {
-                    cpus.add((long) c);
-                }
-                first.put("cpus", cpus);
-                first.put("at_ns", v.atNs - startNs);
-                first.put("history", history);
-                inv.put("first", first);
-            }
-            r.putSection("invariants", inv);
-            Map<String, Object> chaosJson = new LinkedHashMap<>();
-            chaosJson.put("config", chaosCfg.toString());
-            chaosJson.put("reloads", reloads[0]);
-            Map<String, Object> counts = new LinkedHashMap<>();
-            for (Map.Entry<String, Long> e : chaos.counts().entrySet()) {
-                counts.put(e.getKey(), e.getValue());
-            }
-            chaosJson.put("injections", counts);
-            r.putSection("chaos", chaosJson);
+            putSections(r, checker, v, history, startNs, stallLimitNs, chaosCfg, reloads[0], chaos);
             return new Outcome(r, v, history, dump, checker.checked(), checker.violations());
         }
+    }
+
+    /**
+     * What a controlled stress run's harness actions hand back to the driver: when the next
+     * chaos injection and the next whole-machine check are due, and whether one is queued. Owned
+     * by whoever holds the controller's turn (the driver, or the harness participant running an
+     * action): the turn's volatile hand-off orders every write here before the next holder's reads.
+     */
+    private static final class Schedule {
+        long nextChaosNs;
+        long nextCheckNs;
+        boolean chaosQueued;
+        boolean checkQueued;
+        boolean finalCheckDone;
+        boolean started;
+        /** Set by an action when it is done, so that the driver schedules the next one. */
+        boolean actionDone;
+    }
+
+    /** A whole-machine check that found a lock busy is tried again this much later (simulated). */
+    static final long CHECK_RETRY_NS = 50_000L;
+    /** The most attempts at the final whole-machine check of a controlled run. */
+    static final int FINAL_CHECK_TRIES = 200;
+
+    /**
+     * As {@link #run}, on a controlled machine ({@link org.scxemu.harness.Machine#controlled}):
+     * every thread of the run (the CPUs, the watchdog, the ops helper, and the workload's forks,
+     * the chaos injections and the whole-machine checks as the harness participant's actions)
+     * runs one at a time, handing over at the core's race points in an order {@code cs}'s seed
+     * decides, on simulated time: the duration, the chaos pauses and the check interval are
+     * simulated, the same specs give the same run, and the first violation stops it at a step
+     * that a rerun reaches again. Chaos is stepped ({@link Chaos#startStepped}): its {@code delay}
+     * injector is replaced by the controller's own choice at every race point, and {@code reload}
+     * is not injected. The result also carries the {@code controlled} JSON section (with the
+     * violation's step), the controller and the step.
+     *
+     * <p>Threads: the calling thread is the controller's driver; it runs the listener (with the
+     * machine quiescent) and makes the report after the participants were drained.
+     */
+    public static Outcome runControlled(RunSpec spec, ControlledSpec cs, Supplier<SchedExtOps> opsFactory,
+            Workload workload, ChaosConfig chaosCfg, long stallLimitNs, Runner.Listener listener, Tracer extra) {
+        InvariantChecker checker = new InvariantChecker(spec.cpus(), stallLimitNs);
+        Tracer tracer = Tracer.tee(checker, extra);
+        SchedExtOps ops = opsFactory.get();
+        try (Machine m = Machine.controlled(spec.cpus(), spec.tickNs(), tracer, spec.kernelProfile().core, cs)) {
+            Kernel k = m.kernel();
+            Controller c = m.controller();
+            checker.attach(k);
+            int ret = m.load(ops);
+            if (ret < 0) {
+                return new Outcome(RunResult.loadFailed(spec, ret, m.ext().dmesg()), null, "", "", 0, 0, c, -1,
+                        null);
+            }
+            // the step during which the first violation happened: the one before the hand-over that
+            // first sees it (driver thread)
+            long[] violationStep = {-1};
+            c.onHandOver((ctl, step, from, point, to) -> {
+                if (violationStep[0] < 0 && checker.violation() != null) {
+                    violationStep[0] = step - 1;
+                }
+            });
+            m.start();
+            long startNs = k.now();
+            java.util.function.BooleanSupplier bad = () -> checker.violation() != null || m.ext().exitKind() != 0;
+            Schedule sched = new Schedule();
+            c.submit(() -> {
+                workload.start(k, spec.cpus(), spec.seed());
+                sched.started = true;
+            });
+            // the workload's start, stopped early by a violation or an exit like the rest of the run
+            Controller.Stop stop = c.runUntil(() -> sched.started || bad.getAsBoolean(), Long.MAX_VALUE,
+                    Long.MAX_VALUE);
+            // reload is not injected in stepped mode: the callback is never called
+            Chaos chaos = new Chaos(k, chaosCfg, spec.seed(), () -> { });
+            chaos.startStepped();
+            long t0 = k.now();
+            long end = t0 + spec.durationNs();
+            Runner.CoreLine core = new Runner.CoreLine(k, 0);
+            sched.nextChaosNs = t0;
+            sched.nextCheckNs = t0 + CHECK_INTERVAL_NS;
+            long nextSecond = t0 + SECOND_NS;
+            int second = 0;
+            if (stop == Controller.Stop.CONDITION && sched.started && !bad.getAsBoolean()) {
+                stop = null;
+                for (;;) {
+                    long now = k.now();
+                    if (now - end >= 0) {
+                        break;
+                    }
+                    if (!sched.chaosQueued && now - sched.nextChaosNs >= 0) {
+                        sched.chaosQueued = true;
+                        c.submit(() -> {
+                            long pause = chaos.step();
+                            sched.nextChaosNs = pause == Long.MAX_VALUE ? Long.MAX_VALUE : k.now() + pause;
+                            sched.chaosQueued = false;
+                            sched.actionDone = true;
+                        });
+                    }
+                    if (!sched.checkQueued && now - sched.nextCheckNs >= 0) {
+                        sched.checkQueued = true;
+                        c.submit(() -> {
+                            boolean ran = checker.checkQuiescent();
+                            sched.nextCheckNs = k.now() + (ran ? CHECK_INTERVAL_NS : CHECK_RETRY_NS);
+                            sched.checkQueued = false;
+                            sched.actionDone = true;
+                        });
+                    }
+                    if (now - nextSecond >= 0) {
+                        listener.second(++second, now - t0, k, ops, core.line(now - t0));
+                        nextSecond += SECOND_NS;
+                        continue;
+                    }
+                    long until = Math.min(end, nextSecond);
+                    if (!sched.chaosQueued) {
+                        until = Math.min(until, sched.nextChaosNs);
+                    }
+                    if (!sched.checkQueued) {
+                        until = Math.min(until, sched.nextCheckNs);
+                    }
+                    sched.actionDone = false;
+                    Controller.Stop s = c.runUntil(() -> sched.actionDone || bad.getAsBoolean(), until,
+                            Long.MAX_VALUE);
+                    if (s == Controller.Stop.CONDITION && !bad.getAsBoolean()) {
+                        continue; // an action is done: schedule the next one
+                    }
+                    if (s != Controller.Stop.TIME) {
+                        stop = s;
+                        break;
+                    }
+                }
+            }
+            String stoppedBy = stop == null ? "duration" : stop == Controller.Stop.CONDITION
+                    ? (checker.violation() != null ? "violation" : "exit") : stop.jsonName();
+            long elapsed = k.now() - t0;
+            // the end, still under control: chaos stops, then the final whole-machine check
+            if (stop == null) {
+                stop = c.runAction(chaos::stop);
+                for (int i = 0; i < FINAL_CHECK_TRIES && stop == Controller.Stop.CONDITION && !bad.getAsBoolean()
+                        && !sched.finalCheckDone; i++) {
+                    stop = c.runAction(() -> sched.finalCheckDone = checker.checkQuiescent());
+                    if (!sched.finalCheckDone && stop == Controller.Stop.CONDITION) {
+                        stop = c.runUntil(bad, k.now() + CHECK_RETRY_NS, Long.MAX_VALUE);
+                        stop = stop == Controller.Stop.TIME ? Controller.Stop.CONDITION : stop;
+                    }
+                }
+            }
+            long endNs = k.now();
+            long endStep = c.steps();
+            InvariantChecker.Violation v = checker.violation();
+            if (v != null && violationStep[0] < 0) {
+                violationStep[0] = endStep;
+            }
+            if (stop == Controller.Stop.DEADLOCK) {
+                k.reportBug(new IllegalStateException("controlled stress run: no thread can run (a lock cycle or a"
+                        + " lost wakeup) at " + c.where()));
+            }
+            boolean ejected = m.ext().exitKind() != 0;
+            m.stop();
+            if (ejected) {
+                m.ext().awaitDisabled();
+            }
+            String history = "";
+            String dump = "";
+            if (v != null) {
+                history = checker.history();
+                dump = checker.dump(v);
+            }
+            if (!ejected) {
+                m.unload();
+                if (v == null) {
+                    checker.checkQuiescent();
+                    v = checker.violation();
+                    if (v != null) {
+                        history = checker.history();
+                        violationStep[0] = endStep;
+                        stoppedBy = "violation";
+                    }
+                }
+            }
+            RunResult r = RunResult.collect(spec, m, ops, workload, elapsed, startNs, endNs);
+            putSections(r, checker, v, history, startNs, stallLimitNs, chaosCfg, 0, chaos);
+            Map<String, Object> ctl = c.toJson(stoppedBy);
+            ctl.put("end_step", endStep);
+            if (v != null) {
+                ctl.put("violation_step", violationStep[0]);
+            }
+            r.putSection("controlled", ctl);
+            return new Outcome(r, v, history, dump, checker.checked(), checker.violations(), c, violationStep[0],
+                    stoppedBy);
+        }
+    }
+
+    /** The {@code invariants} and {@code chaos} sections of the JSON summary. */
+    private static void putSections(RunResult r, InvariantChecker checker, InvariantChecker.Violation v,
+            String history, long startNs, long stallLimitNs, ChaosConfig chaosCfg, long reloads, Chaos chaos) {
+        Map<String, Object> inv = new LinkedHashMap<>();
+        inv.put("checked", checker.checked());
+        inv.put("violations", checker.violations());
+        inv.put("machine_checks", checker.quiescentChecks());
+        inv.put("stall_limit_ns", stallLimitNs);
+        if (v != null) {
+            Map<String, Object> first = new LinkedHashMap<>();
+            first.put("invariant", v.invariant);
+            first.put("message", v.message);
+            first.put("task", v.task);
+            List<Object> cpus = new ArrayList<>();
+            for (int c : v.cpus) {
+                cpus.add((long) c);
+            }
+            first.put("cpus", cpus);
+            first.put("at_ns", v.atNs - startNs);
+            first.put("history", history);
+            inv.put("first", first);
+        }
+        r.putSection("invariants", inv);
+        Map<String, Object> chaosJson = new LinkedHashMap<>();
+        chaosJson.put("config", chaosCfg.toString());
+        chaosJson.put("reloads", reloads);
+        Map<String, Object> counts = new LinkedHashMap<>();
+        for (Map.Entry<String, Long> e : chaos.counts().entrySet()) {
+            counts.put(e.getKey(), e.getValue());
+        }
+        chaosJson.put("injections", counts);
+        r.putSection("chaos", chaosJson);
     }
 }
