@@ -383,7 +383,7 @@ public final class StressRunner {
             String history = "";
             String dump = "";
             if (v != null) {
-                history = checker.history();
+                history = checker.history(startNs);
                 dump = checker.dump(v);
             }
             if (!ejected) {
@@ -392,7 +392,7 @@ public final class StressRunner {
                     checker.checkQuiescent();
                     v = checker.violation();
                     if (v != null) {
-                        history = checker.history();
+                        history = checker.history(startNs);
                         violationStep[0] = endStep;
                         stoppedBy = "violation";
                     }
