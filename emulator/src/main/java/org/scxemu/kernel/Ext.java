@@ -754,7 +754,7 @@ public final class Ext {
             // We're transitioning out of QUEUEING or DISPATCHING. store_release to match
             // waiters' load_acquire.
             if ((enqFlags & SCX_ENQ_CLEAR_OPSS) != 0) {
-                kernel.tracer.ops_state(p, s.readOnceOpsState(), SCX_OPSS_NONE);
+                kernel.tracer.ops_state_clear(p);
                 s.soOpsState(SCX_OPSS_NONE);
             }
             if (isLocal) {
@@ -1566,16 +1566,27 @@ public final class Ext {
         }
         // SCX was preempted by a higher priority sched_class: invoke ->cpu_release() if we have
         // not done so already. Only once between SCX being preempted and regaining control.
-        if (!sx.lpCpuReleased()) {
-            int reason = preemptReasonFromClass(active);
-            if (ScxKeys.HAS_CPU_RELEASE.enabled()) {
-                kernel.tracer.cpu_release_begin(rq.cpu);
-                callCpuRelease(rq.ctx, rq.cpu, new CpuReleaseArgs(reason, p));
-            }
-            sx.writeOnceCpuReleased(true);
-            RacePoint.at(RacePoint.CPU_RELEASED);
-            kernel.tracer.cpu_release(rq.cpu, kernel.now(), reason, p);
+        releaseOnce(rq, active, p);
+    }
+
+    /**
+     * The release both hooks send (scx_next_task_picked() [v7], switch_class() [6.12+]): unless
+     * {@code cpu_released} is already set, {@code ops.cpu_release(cpu, {reason, next})} with
+     * SCX_KF_CPU_RELEASE if implemented, then {@code cpu_released = true} either way. Rq lock held.
+     */
+    private void releaseOnce(Rq rq, SchedClass nextClass, Task next) {
+        Rq.ScxRq sx = rq.scx;
+        if (sx.lpCpuReleased()) {
+            return;
         }
+        int reason = preemptReasonFromClass(nextClass);
+        if (ScxKeys.HAS_CPU_RELEASE.enabled()) {
+            kernel.tracer.cpu_release_begin(rq.cpu);
+            callCpuRelease(rq.ctx, rq.cpu, new CpuReleaseArgs(reason, next));
+        }
+        sx.writeOnceCpuReleased(true);
+        RacePoint.at(RacePoint.CPU_RELEASED);
+        kernel.tracer.cpu_release(rq.cpu, kernel.now(), reason, next);
     }
 
     /**
@@ -1618,16 +1629,7 @@ public final class Ext {
         // At this point we know that SCX was preempted by a higher priority sched_class, so
         // invoke the ->cpu_release() callback if we have not done so already. We only send the
         // callback once between SCX being preempted, and it regaining control of the CPU.
-        if (!sx.lpCpuReleased()) {
-            int reason = preemptReasonFromClass(nextClass);
-            if (ScxKeys.HAS_CPU_RELEASE.enabled()) {
-                kernel.tracer.cpu_release_begin(rq.cpu);
-                callCpuRelease(rq.ctx, rq.cpu, new CpuReleaseArgs(reason, next));
-            }
-            sx.writeOnceCpuReleased(true);
-            RacePoint.at(RacePoint.CPU_RELEASED);
-            kernel.tracer.cpu_release(rq.cpu, kernel.now(), reason, next);
-        }
+        releaseOnce(rq, nextClass, next);
     }
 
     // =============================================================================================

@@ -309,7 +309,7 @@ public final class InvariantChecker implements Tracer {
     }
 
     @Override
-    public void tick(int cpu, long nowNs, Task curr) {
+    public void tick(int cpu, Task curr) {
         Kernel k = kernel;
         if (k == null) {
             return;
@@ -432,6 +432,11 @@ public final class InvariantChecker implements Tracer {
                     + "to 0x%x, a task ops.enqueue() never gave the scheduler", cpu, p.comm, p.pid,
                     p.schedClass.name().toLowerCase(Locale.ROOT), dsqId), p, cpu);
         }
+    }
+
+    @Override
+    public void ops_state_clear(Task p) {
+        ops_state(p, p.scx.readOnceOpsState(), SCX_OPSS_NONE);
     }
 
     @Override

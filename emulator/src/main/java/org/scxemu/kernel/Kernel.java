@@ -881,7 +881,7 @@ public final class Kernel {
         rq.lock.lock();
         try {
             Task curr = rq.curr;
-            tracer.tick(rq.cpu, now(), curr);
+            tracer.tick(rq.cpu, curr);
             switch (curr.schedClass) {
                 case EXT:
                     ext.taskTickScx(rq, curr);

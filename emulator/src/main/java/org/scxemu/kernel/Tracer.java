@@ -40,7 +40,7 @@ public interface Tracer {
     }
 
     /** A scheduler tick on {@code cpu} (rq lock held), before the class's task_tick(). */
-    default void tick(int cpu, long nowNs, Task curr) {
+    default void tick(int cpu, Task curr) {
     }
 
     /** ops.cpu_release() is about to be called on {@code cpu}; {@link #cpu_release} follows. */
@@ -61,6 +61,15 @@ public interface Tracer {
 
     /** {@code p}'s ops-state word goes from {@code from} to {@code to} (state and qseq). */
     default void ops_state(Task p, long from, long to) {
+    }
+
+    /**
+     * {@code p}'s ops-state word is about to be stored NONE by SCX_ENQ_CLEAR_OPSS (from QUEUEING or
+     * DISPATCHING, or NONE for a select_cpu() direct dispatch). The word is the calling thread's
+     * until that store, so a tracer that wants the old value reads it; the kernel does not, to
+     * keep an opaque load off the insert path.
+     */
+    default void ops_state_clear(Task p) {
     }
 
     /**
@@ -121,9 +130,9 @@ public interface Tracer {
             }
 
             @Override
-            public void tick(int cpu, long nowNs, Task curr) {
-                a.tick(cpu, nowNs, curr);
-                b.tick(cpu, nowNs, curr);
+            public void tick(int cpu, Task curr) {
+                a.tick(cpu, curr);
+                b.tick(cpu, curr);
             }
 
             @Override
@@ -154,6 +163,12 @@ public interface Tracer {
             public void ops_state(Task p, long from, long to) {
                 a.ops_state(p, from, to);
                 b.ops_state(p, from, to);
+            }
+
+            @Override
+            public void ops_state_clear(Task p) {
+                a.ops_state_clear(p);
+                b.ops_state_clear(p);
             }
 
             @Override

@@ -1,5 +1,8 @@
 package org.scxemu.cli;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -28,6 +31,19 @@ final class CliRunner {
             return "scx-emu " + String.join(" ", args) + " -> " + code + "\n--- stdout:\n" + out + "\n--- stderr:\n"
                     + err;
         }
+    }
+
+    /**
+     * Runs a command line that must be bad usage: exit status 2, one line on stderr starting with
+     * {@code "scx-emu: " + expectedStart}, nothing on stdout.
+     */
+    static Result runBadUsage(String expectedStart, String... args) {
+        Result r = run(args);
+        assertEquals(Main.EXIT_USAGE, r.code(), r.describe());
+        assertEquals(1, r.errLines().size(), r.describe());
+        assertTrue(r.err().startsWith("scx-emu: " + expectedStart), r.describe());
+        assertEquals("", r.out(), r.describe());
+        return r;
     }
 
     static Result run(String... args) {

@@ -165,12 +165,7 @@ class ControlledStressTest {
     @ParameterizedTest(name = "{1}")
     @MethodSource("badCombinations")
     void badCombinationsAreOneLineAndExitTwo(String[] extra, String expected) {
-        String[] args = Stream.concat(Stream.of("stress", "--scheduler", "qmap", "--duration", "100ms"),
-                Stream.of(extra)).toArray(String[]::new);
-        CliRunner.Result r = CliRunner.run(args);
-        assertEquals(Main.EXIT_USAGE, r.code(), r.describe());
-        assertEquals(1, r.errLines().size(), r.describe());
-        assertTrue(r.err().startsWith("scx-emu: " + expected), r.describe());
-        assertEquals("", r.out(), r.describe());
+        CliRunner.runBadUsage(expected, Stream.concat(Stream.of("stress", "--scheduler", "qmap", "--duration",
+                "100ms"), Stream.of(extra)).toArray(String[]::new));
     }
 }

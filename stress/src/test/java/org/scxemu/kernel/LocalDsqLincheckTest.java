@@ -44,14 +44,7 @@ public class LocalDsqLincheckTest {
      * failure, so it gets more room to find it (10 x 200).
      */
     static ModelCheckingOptions options(int iterations, int invocations) {
-        return new ModelCheckingOptions()
-                .iterations(iterations)
-                .invocationsPerIteration(invocations)
-                .threads(2)
-                .actorsPerThread(2)
-                .actorsBefore(1)
-                .actorsAfter(1)
-                .sequentialSpecification(Spec.class);
+        return LincheckOptions.of(Spec.class, iterations, invocations);
     }
 
     @Test

@@ -188,23 +188,10 @@ public final class StressRunner {
                 m.ext().awaitDisabled();
             }
             m.stop();
-            String history = "";
-            String dump = "";
-            if (v != null) {
-                history = checker.history(startNs);
-                dump = checker.dump(v);
-            }
-            if (!ejected) {
-                m.unload();
-                // after the unload every task is back on fair: nothing may be left on a DSQ
-                if (v == null) {
-                    checker.checkQuiescent();
-                    v = checker.violation();
-                    if (v != null) {
-                        history = checker.history(startNs);
-                    }
-                }
-            }
+            Ending e = finish(m, checker, v, ejected, startNs);
+            v = e.violation;
+            String history = e.history;
+            String dump = e.dump;
             long ending = System.nanoTime() - t0 - elapsed;
             if (ending > END_GRACE_NS) {
                 checker.violateFromHarness("liveness", String.format(Locale.ROOT, "the run took %d ms to end after its "
@@ -380,24 +367,14 @@ public final class StressRunner {
             if (ejected) {
                 m.ext().awaitDisabled();
             }
-            String history = "";
-            String dump = "";
-            if (v != null) {
-                history = checker.history(startNs);
-                dump = checker.dump(v);
+            Ending e = finish(m, checker, v, ejected, startNs);
+            if (e.afterUnload) {
+                violationStep[0] = endStep;
+                stoppedBy = "violation";
             }
-            if (!ejected) {
-                m.unload();
-                if (v == null) {
-                    checker.checkQuiescent();
-                    v = checker.violation();
-                    if (v != null) {
-                        history = checker.history(startNs);
-                        violationStep[0] = endStep;
-                        stoppedBy = "violation";
-                    }
-                }
-            }
+            v = e.violation;
+            String history = e.history;
+            String dump = e.dump;
             RunResult r = RunResult.collect(spec, m, ops, workload, elapsed, startNs, endNs);
             putSections(r, checker, v, history, startNs, stallLimitNs, chaosCfg, 0, chaos);
             Map<String, Object> ctl = c.toJson(stoppedBy);
@@ -409,6 +386,38 @@ public final class StressRunner {
             return new Outcome(r, v, history, dump, checker.checked(), checker.violations(), c, violationStep[0],
                     stoppedBy);
         }
+    }
+
+    /**
+     * How a run ended, both modes.
+     *
+     * @param violation   the first violation (found while running or after the unload), or null
+     * @param history     the CPUs' recent events, when there is a violation
+     * @param dump        the kernel-format dump, for a violation found while running
+     * @param afterUnload whether the violation was found only after the unload
+     */
+    private record Ending(InvariantChecker.Violation violation, String history, String dump, boolean afterUnload) {
+    }
+
+    /**
+     * The end of a run, both modes, once {@code m}'s CPU threads have stopped: the history and dump
+     * of a violation found while running, then, unless the scheduler was ejected, the unload and
+     * (if all was well) the check that it left nothing on a DSQ.
+     */
+    private static Ending finish(Machine m, InvariantChecker checker, InvariantChecker.Violation violation,
+            boolean ejected, long startNs) {
+        String history = violation == null ? "" : checker.history(startNs);
+        String dump = violation == null ? "" : checker.dump(violation);
+        if (!ejected) {
+            m.unload();
+        }
+        if (ejected || violation != null) {
+            return new Ending(violation, history, dump, false);
+        }
+        // after the unload every task is back on fair: nothing may be left on a DSQ
+        checker.checkQuiescent();
+        InvariantChecker.Violation late = checker.violation();
+        return new Ending(late, late == null ? "" : checker.history(startNs), "", late != null);
     }
 
     /** The {@code invariants} and {@code chaos} sections of the JSON summary. */
