@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # JMH smoke run: runs every benchmark in target/benchmarks.jar once, minimally (no timing is asserted).
 # Fails if JMH fails or runs no benchmark. Extra arguments go to JMH (e.g. a benchmark regex).
 # The flags go in -jvmArgsPrepend: a command-line -jvmArgsAppend would replace the @Fork(jvmArgsAppend)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Runs the jcstress suite in target/jcstress.jar (quick mode) and fails unless every planned test passed.
 # Extra arguments go to jcstress (e.g. -t Regex). Output is also written to target/jcstress.log.
 set -uo pipefail

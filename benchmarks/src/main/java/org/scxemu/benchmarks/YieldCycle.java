@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 package org.scxemu.benchmarks;
 
 import org.scxemu.harness.Machine;

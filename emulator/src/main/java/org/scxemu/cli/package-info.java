@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /**
  * The command line: {@code scx-emu run}, {@code list} and (reserved) {@code stress}, on picocli.
  *

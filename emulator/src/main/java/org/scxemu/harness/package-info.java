@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /**
  * The harness: simulated CPUs as threads ({@code cpu-N}) or stepped by hand, workloads, metrics,
  * trace output. A {@link org.scxemu.harness.Machine} owns one kernel; each CPU's state is owned by

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 package org.scxemu.kernel;
 
 /** The kfuncs, counted per call; {@code kname} is the kernel name without {@code scx_bpf_}. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 package org.scxemu.kernel;
 
 /** The ops of {@code struct sched_ext_ops} (v7 series), in struct order, with kernel names. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /**
  * The kernel side of scx-emu: core.c and ext.c as Java.
  *

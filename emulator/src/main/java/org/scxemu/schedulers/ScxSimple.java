@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 package org.scxemu.schedulers;
 
 import static org.scxemu.scx.Scx.*;

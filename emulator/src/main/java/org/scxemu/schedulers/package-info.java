@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /**
  * Example schedulers: Java ports of the BPF schedulers in the kernel's {@code tools/sched_ext},
  * written only against the scheduler surface ({@link org.scxemu.scx.SchedExtOps},

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 package org.scxemu.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /**
  * Controlled interleaving: the CPU threads run the real kernel code, but one at a time, handing
  * the machine over at the core's race points ({@link org.scxemu.kernel.RacePoint}), with the next

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /**
  * {@code ./scx-emu stress}: {@link org.scxemu.harness.stress.StressRunner} runs a scheduler on a
  * workload while {@link org.scxemu.harness.stress.Chaos} injects trouble (configured by

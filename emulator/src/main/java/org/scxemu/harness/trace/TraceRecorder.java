@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 package org.scxemu.harness.trace;
 
 import static org.scxemu.scx.Scx.SCX_CPU_PREEMPT_DL;

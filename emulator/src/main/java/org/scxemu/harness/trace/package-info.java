@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /**
  * Trace output: {@link org.scxemu.harness.trace.TraceRecorder} records the kernel's trace points
  * into per-CPU buffers during a run (each written only by its CPU's thread) and writes a Chrome

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /**
  * Workloads: the tasks a run forks and what they do ({@link org.scxemu.harness.workload.Workload}).
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /**
  * BPF maps for schedulers written in Java: small, thread-safe stand-ins for the map types the
  * example schedulers use, each named after and documented with the BPF map type it replaces.
