@@ -71,7 +71,7 @@ public class KickIdleBench {
     private int kickAndRun() {
         ExecCtx prev = ExecCtx.enter(rq0.ctx);
         try {
-            kernel.ext.kickCpu(rq0.ctx, 1, Scx.SCX_KICK_IDLE);
+            kernel.ext.kick.kickCpu(rq0.ctx, 1, Scx.SCX_KICK_IDLE);
         } finally {
             ExecCtx.leave(prev);
         }

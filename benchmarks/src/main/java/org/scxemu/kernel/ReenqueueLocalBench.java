@@ -95,7 +95,7 @@ public class ReenqueueLocalBench {
         int mask = ctx.kfMask;
         try {
             ctx.kfMask = mask | Scx.SCX_KF_CPU_RELEASE;
-            return machine.kernel().ext.reenqueueLocal(ctx);
+            return machine.kernel().ext.dispatch.reenqueueLocal(ctx);
         } finally {
             ctx.kfMask = mask;
             rq.lock.unlock();

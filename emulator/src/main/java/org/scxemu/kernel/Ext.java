@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package org.scxemu.kernel;
 
-import static org.scxemu.scx.Scx.*;
+import static org.scxemu.kernel.ScxConsts.*;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 import org.scxemu.scx.SchedExtOps;
@@ -30,7 +29,9 @@ import org.scxemu.scx.SchedExtOps.InitTaskArgs;
  *       racily by the hot paths (the kernel's {@code scx_ops_bypassing()} atomic_read);
  *   <li>{@code globalDsq} and the user DSQs: their own locks; {@code dsqHash} is a concurrent map
  *       (the kernel's rhashtable);
- *   <li>{@code idleCpu}: an atomic bitmap, best-effort hints read without locks.
+ *   <li>{@code idle}, {@code dispatch}, {@code kick}: the parts of ext.c that live in their own
+ *       classes ({@link ExtIdle}, {@link ExtDispatch}, {@link ExtKick}); made in the constructor,
+ *       final, one each per Ext.
  * </ul>
  */
 public final class Ext {
@@ -68,7 +69,12 @@ public final class Ext {
 
     final Dsq globalDsq = new Dsq(SCX_DSQ_GLOBAL, null);
     final ConcurrentHashMap<Long, Dsq> dsqHash = new ConcurrentHashMap<>();
-    final AtomicLongArray idleCpu;
+    /** Idle tracking and the default CPU selection (ext_idle.c from 6.15). */
+    final ExtIdle idle;
+    /** The DSQ, dispatch and consume machinery. */
+    final ExtDispatch dispatch;
+    /** scx_bpf_kick_cpu() and the kick irq work. */
+    final ExtKick kick;
 
     /** The "sched_ext_ops_helper" kthread worker: runs the error irq work and the disable work. */
     final Helper helper;
@@ -83,8 +89,10 @@ public final class Ext {
         this.kernel = kernel;
         this.rqs = kernel.rqs;
         this.nrCpus = kernel.nrCpus;
-        this.idleCpu = new AtomicLongArray((nrCpus + 63) >>> 6);
         this.helper = new Helper(this);
+        this.idle = new ExtIdle(this);
+        this.dispatch = new ExtDispatch(this);
+        this.kick = new ExtKick(this);
         for (Rq rq : rqs) {
             rq.scx.flags |= SCX_RQ_ONLINE;
         }
@@ -350,7 +358,7 @@ public final class Ext {
         }
     }
 
-    private void callUpdateIdle(ExecCtx ctx, int cpu, boolean idle) {
+    void callUpdateIdle(ExecCtx ctx, int cpu, boolean idle) {
         enterOp(ctx, ScxOp.UPDATE_IDLE, SCX_KF_REST);
         try {
             ops.updateIdle(cpu, idle);
@@ -393,7 +401,7 @@ public final class Ext {
 
     private volatile boolean warnedNesting;
 
-    private void warnOnce(String msg) {
+    void warnOnce(String msg) {
         if (!warnedNesting) {
             warnedNesting = true;
             klog("WARNING: sched_ext: " + msg);
@@ -667,13 +675,8 @@ public final class Ext {
     }
 
     // =============================================================================================
-    // DSQs
+    // CPU ids from the BPF scheduler
     // =============================================================================================
-
-    /** ext.c: find_user_dsq() */
-    Dsq findUserDsq(long dsqId) {
-        return dsqHash.get(dsqId);
-    }
 
     /** ext.c: ops_cpu_valid() */
     boolean opsCpuValid(int cpu, String where) {
@@ -682,144 +685,6 @@ public final class Ext {
         }
         scxOpsError("invalid CPU %d%s%s", cpu, where != null ? " " : "", where != null ? where : "");
         return false;
-    }
-
-    /** ext.c: find_dsq_for_dispatch() */
-    Dsq findDsqForDispatch(Rq rq, long dsqId, Task p) {
-        if (dsqId == SCX_DSQ_LOCAL) {
-            return rq.scx.localDsq;
-        }
-        if ((dsqId & SCX_DSQ_LOCAL_ON) == SCX_DSQ_LOCAL_ON) {
-            int cpu = (int) (dsqId & SCX_DSQ_LOCAL_CPU_MASK);
-            if (!opsCpuValid(cpu, "in SCX_DSQ_LOCAL_ON dispatch verdict")) {
-                return globalDsq;
-            }
-            return rqs[cpu].scx.localDsq;
-        }
-        Dsq dsq = dsqId == SCX_DSQ_GLOBAL ? globalDsq : findUserDsq(dsqId);
-        if (dsq == null) {
-            scxOpsError("non-existent DSQ 0x%x for %s[%d]", dsqId, p.comm, p.pid);
-            return globalDsq;
-        }
-        return dsq;
-    }
-
-    /**
-     * ext.c: dispatch_enqueue(). Inserts {@code p} into {@code dsq} (FIFO, head or vtime order),
-     * bumps {@code seq}, and with SCX_ENQ_CLEAR_OPSS store-releases ops_state NONE once the task is
-     * visible on the DSQ (pairs with the acquire in wait_ops_state()). A local DSQ is protected by
-     * the rq lock, which the caller holds; any other DSQ's lock is taken here.
-     */
-    void dispatchEnqueue(Dsq dsq, Task p, long enqFlags) {
-        boolean isLocal = dsq.isLocal();
-        SchedExtEntity s = p.scx;
-        if (s.dsq != null) {
-            throw new KernelBug("dispatch_enqueue: " + p + " already on " + s.dsq);
-        }
-        if (!isLocal) {
-            dsq.lock.lock();
-            if (dsq.id() == SCX_DSQ_INVALID) {
-                scxOpsError("attempting to dispatch to a destroyed dsq");
-                dsq.lock.unlock();
-                dsq = globalDsq;
-                dsq.lock.lock();
-            }
-        } else {
-            dsq.rq.assertHeld();
-        }
-        try {
-            if ((dsq.id() & SCX_DSQ_FLAG_BUILTIN) != 0 && (enqFlags & SCX_ENQ_DSQ_PRIQ) != 0) {
-                scxOpsError("cannot use vtime ordering for built-in DSQs");
-                enqFlags &= ~SCX_ENQ_DSQ_PRIQ;
-            }
-            if ((enqFlags & SCX_ENQ_DSQ_PRIQ) != 0) {
-                if (dsq.nrPriq == 0 && dsq.first() != null) {
-                    scxOpsError("DSQ ID 0x%016x already had FIFO-enqueued tasks", dsq.id());
-                }
-                dsq.linkPriq(p);
-            } else {
-                if (dsq.nrPriq != 0) {
-                    scxOpsError("DSQ ID 0x%016x already had PRIQ-enqueued tasks", dsq.id());
-                }
-                if ((enqFlags & (SCX_ENQ_HEAD | SCX_ENQ_PREEMPT)) != 0) {
-                    dsq.linkHead(p);
-                } else {
-                    dsq.linkTail(p);
-                }
-            }
-            dsq.seq++;
-            s.dsqSeq = dsq.seq;
-            s.dsq = dsq;
-            s.ddspDsqId = SCX_DSQ_INVALID;
-            s.ddspEnqFlags = 0;
-            // We're transitioning out of QUEUEING or DISPATCHING. store_release to match
-            // waiters' load_acquire.
-            if ((enqFlags & SCX_ENQ_CLEAR_OPSS) != 0) {
-                kernel.tracer.ops_state_clear(p);
-                s.soOpsState(SCX_OPSS_NONE);
-            }
-            if (isLocal) {
-                Rq rq = dsq.rq;
-                boolean preempt = false;
-                Task curr = rq.curr;
-                stranded(rq, curr, p);
-                if ((enqFlags & SCX_ENQ_PREEMPT) != 0 && p != curr && curr.schedClass == SchedClass.EXT) {
-                    curr.scx.slice = 0;
-                    preempt = true;
-                }
-                if (preempt || SchedClass.EXT.above(curr.schedClass)) {
-                    kernel.reschedCurr(rq);
-                }
-            }
-        } finally {
-            if (!isLocal) {
-                dsq.lock.unlock();
-            }
-        }
-    }
-
-    /** ext.c: task_unlink_from_dsq() */
-    private void taskUnlinkFromDsq(Task p, Dsq dsq) {
-        dsq.unlink(p);
-        if (dsq.isLocal()) {
-            unstranded(p);
-        }
-    }
-
-    /**
-     * ext.c: dispatch_dequeue(): takes {@code p} off its DSQ. If a CPU is migrating it
-     * ({@code holding_cpu} set), clears {@code holding_cpu} instead, telling that CPU it lost.
-     */
-    void dispatchDequeue(Rq rq, Task p) {
-        SchedExtEntity s = p.scx;
-        Dsq dsq = s.dsq;
-        if (dsq == null) {
-            // When dispatching directly from the BPF scheduler to a local DSQ, the task isn't
-            // associated with any DSQ but holding_cpu may be set under DISPATCHING.
-            if (s.readOnceHoldingCpu() >= 0) {
-                s.writeOnceHoldingCpu(-1);
-            }
-            return;
-        }
-        // is_local = dsq == &rq->scx.local_dsq: a task on a local DSQ is on that DSQ's rq
-        boolean isLocal = dsq.isLocal();
-        if (!isLocal) {
-            dsq.lock.lock();
-        }
-        try {
-            // Now that we hold the DSQ lock, holding_cpu and the dsq fields can't change.
-            if (s.readOnceHoldingCpu() < 0) {
-                taskUnlinkFromDsq(p, dsq);
-            } else {
-                // Racing against a consumer that already unlinked p and set holding_cpu.
-                s.writeOnceHoldingCpu(-1);
-            }
-            s.dsq = null;
-        } finally {
-            if (!isLocal) {
-                dsq.lock.unlock();
-            }
-        }
     }
 
     // =============================================================================================
@@ -858,7 +723,7 @@ public final class Ext {
         SchedExtEntity s = p.scx;
         // rq migration
         if (stickyCpu == rq.cpu) {
-            dispatchEnqueue(rq.scx.localDsq, p, enqFlags);
+            dispatch.dispatchEnqueue(rq.scx.localDsq, p, enqFlags);
             return;
         }
         if (!scxRqOnline(rq)) {
@@ -874,7 +739,7 @@ public final class Ext {
             return;
         }
         if (s.ddspDsqId != SCX_DSQ_INVALID) {
-            directDispatch(ctx, p, enqFlags);
+            dispatch.directDispatch(ctx, p, enqFlags);
             return;
         }
         // see SCX_OPS_ENQ_EXITING
@@ -908,7 +773,7 @@ public final class Ext {
         ctx.directDispatchTask = savedDdsp;
         ctx.directDispatchDone = savedDone;
         if (s.ddspDsqId != SCX_DSQ_INVALID) {
-            directDispatch(ctx, p, enqFlags);
+            dispatch.directDispatch(ctx, p, enqFlags);
             return;
         }
         // If not directly dispatched, QUEUEING isn't clear yet and dispatch or dequeue may be
@@ -920,52 +785,16 @@ public final class Ext {
 
     private void enqueueLocal(Rq rq, Task p, long enqFlags) {
         p.scx.slice = SCX_SLICE_DFL;
-        dispatchEnqueue(rq.scx.localDsq, p, enqFlags);
+        dispatch.dispatchEnqueue(rq.scx.localDsq, p, enqFlags);
     }
 
     private void enqueueGlobal(Task p, long enqFlags) {
         p.scx.slice = SCX_SLICE_DFL;
-        dispatchEnqueue(globalDsq, p, enqFlags);
-    }
-
-    /** ext.c: direct_dispatch() [v7] */
-    private void directDispatch(ExecCtx ctx, Task p, long enqFlags) {
-        SchedExtEntity s = p.scx;
-        enqFlags |= s.ddspEnqFlags | SCX_ENQ_CLEAR_OPSS;
-        Rq taskRq = rqs[p.readOnceCpu()];
-        Dsq dsq = findDsqForDispatch(taskRq, s.ddspDsqId, p);
-        if (dsq.isLocal() && dsq.rq != taskRq) {
-            // [v7] mark_direct_dispatch() already rejected SCX_DSQ_LOCAL_ON; a local DSQ here is
-            // the task's own rq's.
-            dsq = taskRq.scx.localDsq;
-        }
-        dispatchEnqueue(dsq, p, enqFlags);
-    }
-
-    /** ext.c: mark_direct_dispatch() [v7] */
-    void markDirectDispatch(ExecCtx ctx, Task p, long dsqId, long enqFlags) {
-        Task ddspTask = ctx.directDispatchTask;
-        if (ctx.directDispatchDone || ddspTask != p) {
-            if (ctx.directDispatchDone) {
-                scxOpsError("%s[%d] already direct-dispatched", p.comm, p.pid);
-            } else {
-                scxOpsError("scheduling for %s[%d] but trying to direct-dispatch %s[%d]", ddspTask.comm, ddspTask.pid,
-                        p.comm, p.pid);
-            }
-            return;
-        }
-        // SCX_DSQ_LOCAL_ON is not supported during direct dispatch [v7].
-        if ((dsqId & SCX_DSQ_LOCAL_ON) == SCX_DSQ_LOCAL_ON) {
-            scxOpsError("SCX_DSQ_LOCAL_ON can't be used for direct-dispatch");
-            return;
-        }
-        p.scx.ddspDsqId = dsqId;
-        p.scx.ddspEnqFlags = enqFlags;
-        ctx.directDispatchDone = true;
+        dispatch.dispatchEnqueue(globalDsq, p, enqFlags);
     }
 
     /** ext.c: scx_rq_online() */
-    boolean scxRqOnline(Rq rq) {
+    static boolean scxRqOnline(Rq rq) {
         return (rq.scx.flags & SCX_RQ_ONLINE) != 0 && rq.online;
     }
 
@@ -996,7 +825,7 @@ public final class Ext {
         s.flags &= ~SCX_TASK_QUEUED;
         rq.scx.nrRunning--;
         rq.nrRunning--;
-        dispatchDequeue(rq, p);
+        dispatch.dispatchDequeue(rq, p);
     }
 
     /** ext.c: ops_dequeue() */
@@ -1042,279 +871,11 @@ public final class Ext {
     }
 
     /** ext.c: wait_ops_state(): spin while the state (acquire) equals {@code opss}. */
-    private void waitOpsState(Task p, long opss) {
+    static void waitOpsState(Task p, long opss) {
         while ((p.scx.laOpsState() & SCX_OPSS_STATE_MASK) == opss) {
             Thread.onSpinWait();
             RacePoint.at(RacePoint.OPS_STATE);
         }
-    }
-
-    // =============================================================================================
-    // Dispatch path
-    // =============================================================================================
-
-    /** The dispatch kfuncs' common part: ext.c scx_dispatch_commit() [v7]. */
-    void scxDispatchCommit(ExecCtx ctx, Task p, long dsqId, long enqFlags) {
-        if (ctx.directDispatchTask != null) {
-            markDirectDispatch(ctx, p, dsqId, enqFlags);
-            return;
-        }
-        Rq rq = ctx.rq;
-        if (rq == null) {
-            scxOpsError("scx_bpf_dispatch() called outside any CPU");
-            return;
-        }
-        Rq.ScxRq sx = rq.scx;
-        if (sx.dspCursor >= dispatchMaxBatch) {
-            scxOpsError("dispatch buffer overflow");
-            return;
-        }
-        kernel.tracer.dispatch(ctx.cpu, p, dsqId);
-        int i = sx.dspCursor++;
-        sx.dspTask[i] = p;
-        sx.dspQseq[i] = p.scx.readOnceOpsState() & SCX_OPSS_QSEQ_MASK;
-        sx.dspDsqId[i] = dsqId;
-        sx.dspEnqFlags[i] = enqFlags;
-    }
-
-    /** ext.c: flush_dispatch_buf() */
-    void flushDispatchBuf(ExecCtx ctx, Rq rq) {
-        Rq.ScxRq sx = rq.scx;
-        int n = sx.dspCursor;
-        for (int i = 0; i < n; i++) {
-            Task p = sx.dspTask[i];
-            sx.dspTask[i] = null;
-            finishDispatch(ctx, rq, p, sx.dspQseq[i], sx.dspDsqId[i], sx.dspEnqFlags[i]);
-        }
-        sx.dspNrTasks += n;
-        sx.dspCursor = 0;
-    }
-
-    /**
-     * ext.c: finish_dispatch(): claims {@code p} (QUEUED with a matching qseq → DISPATCHING) and
-     * moves it to the target DSQ. Stale or raced dispatches are dropped silently.
-     */
-    private void finishDispatch(ExecCtx ctx, Rq rq, Task p, long qseqAtDispatch, long dsqId, long enqFlags) {
-        SchedExtEntity s = p.scx;
-        for (;;) {
-            // No need for _acquire here. p is accessed only after a successful cmpxchg.
-            long opss = s.readOnceOpsState();
-            long state = opss & SCX_OPSS_STATE_MASK;
-            if (state == SCX_OPSS_DISPATCHING || state == SCX_OPSS_NONE) {
-                return; // someone else already got to it
-            }
-            if (state == SCX_OPSS_QUEUED) {
-                if ((opss & SCX_OPSS_QSEQ_MASK) != qseqAtDispatch) {
-                    return; // dequeued and re-enqueued since: no claim
-                }
-                if (s.casOpsState(opss, SCX_OPSS_DISPATCHING)) {
-                    kernel.tracer.ops_state(p, opss, SCX_OPSS_DISPATCHING);
-                    RacePoint.at(RacePoint.OPS_STATE);
-                    break;
-                }
-                continue;
-            }
-            // QUEUEING: do_enqueue_task() on another CPU is transferring p; wait for it.
-            waitOpsState(p, SCX_OPSS_QUEUEING);
-        }
-        if ((s.flags & SCX_TASK_QUEUED) == 0) {
-            throw new KernelBug("finish_dispatch: " + p + " is not QUEUED");
-        }
-        Dsq dsq = findDsqForDispatch(rq, dsqId, p);
-        if (dsq.isLocal()) {
-            dispatchToLocalDsq(ctx, rq, dsq, p, enqFlags);
-        } else {
-            dispatchEnqueue(dsq, p, enqFlags | SCX_ENQ_CLEAR_OPSS);
-        }
-    }
-
-    /**
-     * ext.c: dispatch_to_local_dsq() (6.12's single-lock protocol). {@code rq}: locked on entry,
-     * locked on return, but may have been released in between.
-     */
-    void dispatchToLocalDsq(ExecCtx ctx, Rq rq, Dsq dstDsq, Task p, long enqFlags) {
-        Rq srcRq = rqs[p.readOnceCpu()];
-        Rq dstRq = dstDsq.rq;
-        // We're synchronized against dequeue through DISPATCHING.
-        if (rq == srcRq && rq == dstRq) {
-            dispatchEnqueue(dstDsq, p, enqFlags | SCX_ENQ_CLEAR_OPSS);
-            return;
-        }
-        if (!taskCanRunOnRemoteRq(p, dstRq, true)) {
-            dispatchEnqueue(globalDsq, p, enqFlags | SCX_ENQ_CLEAR_OPSS);
-            return;
-        }
-        // Mark the task under transfer with holding_cpu, release DISPATCHING, then lock the
-        // source rq. The store_release ensures that dequeue sees holding_cpu.
-        p.scx.writeOnceHoldingCpu(ctx.cpu);
-        kernel.tracer.ops_state(p, SCX_OPSS_DISPATCHING, SCX_OPSS_NONE);
-        p.scx.soOpsState(SCX_OPSS_NONE);
-        RacePoint.at(RacePoint.OPS_STATE);
-        if (rq != srcRq) {
-            rq.scx.lockDroppedSinceAcquire = true;
-            rq.lock.unlock();
-            RacePoint.at(RacePoint.CROSS_CPU_MOVE);
-            srcRq.lock.lock();
-        }
-        Rq locked = srcRq;
-        // task_rq couldn't have changed if we're still the holding cpu
-        if (p.scx.readOnceHoldingCpu() == ctx.cpu && srcRq == rqs[p.readOnceCpu()]) {
-            if (srcRq == dstRq) {
-                p.scx.writeOnceHoldingCpu(-1);
-                dispatchEnqueue(dstRq.scx.localDsq, p, enqFlags);
-            } else {
-                moveRemoteTaskToLocalDsq(p, enqFlags, srcRq, dstRq);
-                locked = dstRq;
-            }
-            // if the destination CPU is idle, wake it up
-            if (p.schedClass.above(dstRq.curr.schedClass)) {
-                kernel.reschedCurr(dstRq);
-            }
-        }
-        if (locked != rq) {
-            locked.lock.unlock();
-            rq.lock.lock();
-        }
-    }
-
-    /**
-     * ext.c: move_remote_task_to_local_dsq(). {@code srcRq}: locked on entry, released on return;
-     * {@code dstRq}: locked on return.
-     */
-    private void moveRemoteTaskToLocalDsq(Task p, long enqFlags, Rq srcRq, Rq dstRq) {
-        srcRq.assertHeld();
-        // the following marks p MIGRATING which excludes dequeue
-        kernel.deactivateTask(srcRq, p, 0);
-        kernel.setTaskCpu(p, dstRq.cpu);
-        p.scx.stickyCpu = dstRq.cpu;
-        srcRq.lock.unlock();
-        RacePoint.at(RacePoint.CROSS_CPU_MOVE);
-        dstRq.lock.lock();
-        // As we own dst_rq, pass the SCX-specific enq_flags through extra_enq_flags.
-        dstRq.scx.extraEnqFlags = enqFlags;
-        kernel.activateTask(dstRq, p, 0);
-        dstRq.scx.extraEnqFlags = 0;
-    }
-
-    /** ext.c: task_can_run_on_remote_rq() */
-    private boolean taskCanRunOnRemoteRq(Task p, Rq rq, boolean triggerError) {
-        int cpu = rq.cpu;
-        if (!p.cpusAllowed.test(cpu)) {
-            if (triggerError) {
-                // [v7] text; 6.12 says "SCX_DSQ_LOCAL[_ON] target CPU %d not allowed for %s[%d]"
-                scxOpsError("SCX_DSQ_LOCAL[_ON] verdict target cpu %d not allowed for %s[%d]", cpu, p.comm, p.pid);
-            }
-            return false;
-        }
-        return scxRqOnline(rq);
-    }
-
-    /**
-     * ext.c: consume_dispatch_q(): moves the first task this CPU may run from {@code dsq} to this
-     * CPU's local DSQ. {@code rq} is locked on entry and on return but is dropped while a task is
-     * pulled from another CPU.
-     */
-    boolean consumeDispatchQ(Rq rq, Dsq dsq) {
-        for (;;) {
-            // Test the list without locking and skip if it seems empty.
-            if (dsq.racyEmpty()) {
-                return false;
-            }
-            dsq.lock.lock();
-            boolean locked = true;
-            try {
-                Task p = dsq.first();
-                boolean retry = false;
-                for (; p != null; p = p.scx.dsqNext) {
-                    Rq taskRq = rqs[p.readOnceCpu()];
-                    if (taskRq == rq) {
-                        consumeLocalTask(p, dsq, rq);
-                        locked = false;
-                        return true;
-                    }
-                    if (taskCanRunOnRemoteRq(p, rq, false)) {
-                        locked = false;
-                        if (consumeRemoteTask(rq, p, dsq, taskRq)) {
-                            return true;
-                        }
-                        retry = true;
-                        break;
-                    }
-                }
-                if (!retry) {
-                    return false;
-                }
-            } finally {
-                if (locked) {
-                    dsq.lock.unlock();
-                }
-            }
-        }
-    }
-
-    /** ext.c: consume_local_task(): dsq locked on entry, released on return. */
-    private void consumeLocalTask(Task p, Dsq dsq, Rq rq) {
-        taskUnlinkFromDsq(p, dsq);
-        Dsq local = rq.scx.localDsq;
-        local.linkTail(p);
-        p.scx.dsq = local;
-        stranded(rq, rq.curr, p);
-        dsq.lock.unlock();
-    }
-
-    /**
-     * ext.c: consume_remote_task(). {@code dsq}: locked on entry, released on return.
-     * {@code thisRq}: locked on entry and on return, released in between.
-     */
-    private boolean consumeRemoteTask(Rq thisRq, Task p, Dsq dsq, Rq srcRq) {
-        thisRq.scx.lockDroppedSinceAcquire = true;
-        thisRq.lock.unlock();
-        if (unlinkDsqAndLockSrcRq(p, dsq, srcRq, thisRq.cpu)) {
-            moveRemoteTaskToLocalDsq(p, 0, srcRq, thisRq);
-            return true;
-        }
-        srcRq.lock.unlock();
-        thisRq.lock.lock();
-        return false;
-    }
-
-    /**
-     * ext.c: unlink_dsq_and_lock_src_rq(): the migrating side of the holding_cpu handshake.
-     * Unlinks {@code p} from {@code dsq} and claims it with {@code holding_cpu = cpu}, then swaps
-     * the DSQ lock for the lock of the task's rq. A dequeue that ran in between (dispatch_dequeue()
-     * under that rq lock and the DSQ lock) reset holding_cpu: then we lost and must not touch p.
-     * {@code dsq}: locked on entry, released on return. {@code srcRq}: locked on return.
-     *
-     * @return true if we still hold the task (holding_cpu is ours and the task did not move)
-     */
-    boolean unlinkDsqAndLockSrcRq(Task p, Dsq dsq, Rq srcRq, int cpu) {
-        taskUnlinkFromDsq(p, dsq);
-        p.scx.writeOnceHoldingCpu(cpu);
-        dsq.lock.unlock();
-        RacePoint.at(RacePoint.CROSS_CPU_MOVE);
-        srcRq.lock.lock();
-        // task_rq couldn't have changed if we're still the holding cpu
-        return p.scx.readOnceHoldingCpu() == cpu && srcRq == rqs[p.readOnceCpu()];
-    }
-
-    /** scx_bpf_consume() for the kfunc layer: flush the buffer first, then consume. */
-    boolean consume(ExecCtx ctx, long dsqId) {
-        Rq rq = ctx.rq;
-        flushDispatchBuf(ctx, rq);
-        Dsq dsq = findUserDsq(dsqId);
-        if (dsqId == SCX_DSQ_GLOBAL) {
-            dsq = globalDsq; // [v7] accepted SCX_DSQ_GLOBAL
-        }
-        if (dsq == null) {
-            scxOpsError("invalid DSQ ID 0x%016x", dsqId);
-            return false;
-        }
-        if (consumeDispatchQ(rq, dsq)) {
-            // A successfully consumed task can be dispatched again: keep the dispatch loop going.
-            rq.scx.dspNrTasks++;
-            return true;
-        }
-        return false;
     }
 
     // =============================================================================================
@@ -1359,7 +920,7 @@ public final class Ext {
             if (sx.localDsq.readOnceNr() != 0) {
                 return true;
             }
-            if (consumeDispatchQ(rq, globalDsq)) {
+            if (dispatch.consumeDispatchQ(rq, globalDsq)) {
                 return true;
             }
             if (!ScxKeys.HAS_DISPATCH.enabled() || scxOpsBypassing() || !scxRqOnline(rq)) {
@@ -1369,17 +930,17 @@ public final class Ext {
             do {
                 sx.dspNrTasks = 0;
                 callDispatch(ctx, rq.cpu, prevOnScx ? prev : null);
-                flushDispatchBuf(ctx, rq);
+                dispatch.flushDispatchBuf(ctx, rq);
                 if (sx.localDsq.readOnceNr() != 0) {
                     return true;
                 }
-                if (consumeDispatchQ(rq, globalDsq)) {
+                if (dispatch.consumeDispatchQ(rq, globalDsq)) {
                     return true;
                 }
                 // ops.dispatch() can trap us in this loop by repeatedly dispatching ineligible
                 // tasks. Bail after a few rounds and kick ourselves to retry.
                 if (--nrLoops == 0) {
-                    kickCpu(ctx, rq.cpu, 0);
+                    kick.kickCpu(ctx, rq.cpu, 0);
                     break;
                 }
             } while (sx.dspNrTasks != 0);
@@ -1419,7 +980,7 @@ public final class Ext {
             // Core-sched might decide to execute p before it is dispatched. Call ops_dequeue()
             // to notify the BPF scheduler.
             opsDequeue(ctx, p, SCX_DEQ_CORE_SCHED_EXEC);
-            dispatchDequeue(rq, p);
+            dispatch.dispatchDequeue(rq, p);
         }
         p.execStart = kernel.now();
         // see dequeue_task_scx() on why we skip when !QUEUED
@@ -1451,7 +1012,7 @@ public final class Ext {
         if ((s.flags & SCX_TASK_BAL_KEEP) != 0) {
             s.flags &= ~SCX_TASK_BAL_KEEP;
             setTaskRunnable(rq, p);
-            dispatchEnqueue(rq.scx.localDsq, p, SCX_ENQ_HEAD);
+            dispatch.dispatchEnqueue(rq.scx.localDsq, p, SCX_ENQ_HEAD);
             return;
         }
         if ((s.flags & SCX_TASK_QUEUED) != 0) {
@@ -1460,7 +1021,7 @@ public final class Ext {
             // preempted by a higher priority scheduler class. Leave it at the head of the local
             // DSQ.
             if (s.slice != 0 && !scxOpsBypassing()) {
-                dispatchEnqueue(rq.scx.localDsq, p, SCX_ENQ_HEAD);
+                dispatch.dispatchEnqueue(rq.scx.localDsq, p, SCX_ENQ_HEAD);
                 return;
             }
             // If the local DSQ is empty, tell ops.enqueue() that p is the only one available
@@ -1555,7 +1116,7 @@ public final class Ext {
         sx.bumpPntSeq();
         RacePoint.at(RacePoint.PNT_SEQ);
         if (active.above(SchedClass.EXT)) {
-            strandLocalDsq(rq);
+            dispatch.strandLocalDsq(rq);
         }
         if (!cpuPreemptEnabled()) {
             return;
@@ -1601,7 +1162,7 @@ public final class Ext {
             return;
         }
         if (active.above(SchedClass.EXT)) {
-            strandLocalDsq(rq);
+            dispatch.strandLocalDsq(rq);
         }
         if (prevClass == SchedClass.EXT && active != SchedClass.EXT) {
             switchClass(rq, p);
@@ -1631,391 +1192,6 @@ public final class Ext {
         // invoke the ->cpu_release() callback if we have not done so already. We only send the
         // callback once between SCX being preempted, and it regaining control of the CPU.
         releaseOnce(rq, nextClass, next);
-    }
-
-    // =============================================================================================
-    // scx_bpf_reenqueue_local() (the seed's)
-    // =============================================================================================
-
-    /**
-     * ext.c: scx_bpf_reenqueue_local() [v7]: re-enqueue every task on this CPU's local DSQ with
-     * SCX_ENQ_REENQ. The count is snapshotted first so tasks that ops.enqueue() sends straight
-     * back to SCX_DSQ_LOCAL cannot loop it.
-     */
-    int reenqueueLocal(ExecCtx ctx) {
-        if (!scxKfAllowed(ctx, SCX_KF_CPU_RELEASE)) {
-            return 0;
-        }
-        Rq rq = ctx.rq;
-        kernel.tracer.reenqueue_begin(rq.cpu);
-        int nrEnqueued = reenqueueSnapshot(ctx, rq, rq.scx.localDsq, REENQ_DO_ENQUEUE);
-        ctx.reenqueuedTasks += nrEnqueued;
-        kernel.tracer.reenqueue(rq.cpu, kernel.now(), nrEnqueued);
-        return nrEnqueued;
-    }
-
-    /** What scx_bpf_reenqueue_local() does with each task it takes off the local DSQ. */
-    interface Reenqueuer {
-        /** {@code p} was just taken off {@code dsq}, the local DSQ of {@code rq} (locked). */
-        void reenqueue(Ext ext, ExecCtx ctx, Rq rq, Dsq dsq, Task p);
-    }
-
-    /** The kernel's: do_enqueue_task(rq, p, SCX_ENQ_REENQ, -1). Non-capturing: no allocation. */
-    static final Reenqueuer REENQ_DO_ENQUEUE =
-        (ext, ctx, rq, dsq, p) -> ext.doEnqueueTask(ctx, rq, p, SCX_ENQ_REENQ, -1);
-
-    /**
-     * The body of scx_bpf_reenqueue_local() [v7]: snapshot {@code nr}, then take the first task
-     * that many times. Tasks {@code reenqueue} puts straight back on this DSQ go behind the
-     * snapshot, so they cannot loop it. {@code rq}'s lock is held; {@code dsq} is its local DSQ.
-     */
-    int reenqueueSnapshot(ExecCtx ctx, Rq rq, Dsq dsq, Reenqueuer reenqueue) {
-        rq.assertHeld();
-        // Get the number of tasks on the local DSQ before iterating over it to pull off tasks.
-        int nrEnqueued = dsq.lpNr();
-        for (int i = 0; i < nrEnqueued; i++) {
-            Task p = dsq.first();
-            if (p == null) {
-                warnOnce("scx_bpf_reenqueue_local(): local DSQ ran out of tasks");
-                return i;
-            }
-            dispatchDequeue(rq, p);
-            reenqueue.reenqueue(this, ctx, rq, dsq, p);
-        }
-        return nrEnqueued;
-    }
-
-    // =============================================================================================
-    // Wakeup CPU selection and idle tracking
-    // =============================================================================================
-
-    /** ext.c: select_task_rq_scx() [v7] */
-    int selectTaskRqScx(Task p, int prevCpu, int wakeFlags) {
-        if ((wakeFlags & Task.WF_EXEC) != 0) {
-            return prevCpu;
-        }
-        ExecCtx ctx = ExecCtx.current(kernel);
-        if (ScxKeys.HAS_SELECT_CPU.enabled() && !scxOpsBypassing()) {
-            Task savedDdsp = ctx.directDispatchTask;
-            boolean savedDone = ctx.directDispatchDone;
-            ctx.directDispatchTask = p;
-            ctx.directDispatchDone = false;
-            int cpu = callSelectCpu(ctx, p, prevCpu, wakeFlags);
-            ctx.directDispatchTask = savedDdsp;
-            ctx.directDispatchDone = savedDone;
-            if (opsCpuValid(cpu, "from ops.select_cpu()")) {
-                return cpu;
-            }
-            return prevCpu;
-        }
-        boolean[] found = ctx.found;
-        int cpu = scxSelectCpuDfl(ctx, p, prevCpu, wakeFlags, found);
-        if (found[0]) {
-            p.scx.slice = SCX_SLICE_DFL;
-            p.scx.ddspDsqId = SCX_DSQ_LOCAL;
-        }
-        return cpu;
-    }
-
-    /** ext.c: scx_select_cpu_dfl() [v7] */
-    int scxSelectCpuDfl(ExecCtx ctx, Task p, int prevCpu, long wakeFlags, boolean[] found) {
-        found[0] = false;
-        if (!ScxKeys.SCX_BUILTIN_IDLE_ENABLED.enabled()) {
-            scxOpsError("built-in idle tracking is disabled");
-            return prevCpu;
-        }
-        // If WAKE_SYNC, the waker's local DSQ is empty, and the system is under utilized, wake
-        // up p to the local DSQ of the waker.
-        if ((wakeFlags & SCX_WAKE_SYNC) != 0 && p.cpusAllowed.weight() > 1 && !idleMaskEmpty() && ctx.rq != null
-                && (ctx.rq.curr.pflags & Task.PF_EXITING) == 0) {
-            int cpu = ctx.cpu;
-            if (p.cpusAllowed.test(cpu) && ctx.rq.scx.localDsq.readOnceNr() == 0) {
-                found[0] = true;
-                return cpu;
-            }
-        }
-        if (p.cpusAllowed.weight() == 1) {
-            if (testAndClearCpuIdle(prevCpu)) {
-                found[0] = true;
-            }
-            return prevCpu;
-        }
-        if (testAndClearCpuIdle(prevCpu)) {
-            found[0] = true;
-            return prevCpu;
-        }
-        int cpu = scxPickIdleCpu(ctx, p.cpusAllowed, 0);
-        if (cpu >= 0) {
-            found[0] = true;
-            return cpu;
-        }
-        return prevCpu;
-    }
-
-    private boolean idleMaskEmpty() {
-        for (int i = 0; i < idleCpu.length(); i++) {
-            if (idleCpu.get(i) != 0) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** ext.c: test_and_clear_cpu_idle(): claiming an idle CPU = clearing its bit. */
-    boolean testAndClearCpuIdle(int cpu) {
-        int i = cpu >>> 6;
-        long bit = 1L << cpu;
-        for (;;) {
-            long old = idleCpu.get(i);
-            if ((old & bit) == 0) {
-                return false;
-            }
-            if (idleCpu.compareAndSet(i, old, old & ~bit)) {
-                return true;
-            }
-        }
-    }
-
-    /** Whether {@code cpu} is in the idle mask (racy hint). */
-    public boolean testCpuIdle(int cpu) {
-        return (idleCpu.get(cpu >>> 6) & (1L << cpu)) != 0;
-    }
-
-    private void setCpuIdle(int cpu, boolean idle) {
-        int i = cpu >>> 6;
-        long bit = 1L << cpu;
-        for (;;) {
-            long old = idleCpu.get(i);
-            long nu = idle ? old | bit : old & ~bit;
-            if (old == nu || idleCpu.compareAndSet(i, old, nu)) {
-                return;
-            }
-        }
-    }
-
-    /** ext.c: reset_idle_masks(): [v7] all CPUs idle. */
-    void resetIdleMasks() {
-        for (int c = 0; c < nrCpus; c++) {
-            setCpuIdle(c, true);
-        }
-    }
-
-    private final AtomicInteger distributeRotor = new AtomicInteger();
-
-    /** ext.c: scx_pick_idle_cpu(): cpumask_any_and_distribute() then claim; retry on a lost race. */
-    int scxPickIdleCpu(ExecCtx ctx, CpuMask allowed, long flags) {
-        for (;;) {
-            int start = Math.floorMod(distributeRotor.get(), nrCpus);
-            int found = -1;
-            for (int k = 0; k < nrCpus; k++) {
-                int c = (start + k) % nrCpus;
-                if (allowed.test(c) && testCpuIdle(c)) {
-                    found = c;
-                    break;
-                }
-            }
-            if (found < 0) {
-                return -EBUSY;
-            }
-            distributeRotor.set(found + 1);
-            if (testAndClearCpuIdle(found)) {
-                return found;
-            }
-        }
-    }
-
-    /** ext.c: scx_update_idle() / __scx_update_idle(), from the idle class's set/put. */
-    void updateIdle(Rq rq, boolean idle) {
-        if (!scxEnabled()) {
-            return;
-        }
-        if (ScxKeys.HAS_UPDATE_IDLE.enabled() && !scxOpsBypassing()) {
-            callUpdateIdle(rq.ctx, rq.cpu, idle);
-            if (!ScxKeys.SCX_BUILTIN_IDLE_ENABLED.enabled()) {
-                return;
-            }
-        }
-        setCpuIdle(rq.cpu, idle);
-    }
-
-    /** The built-in idle mask as a CpuMask (scx_bpf_get_idle_cpumask()). */
-    CpuMask idleCpumask() {
-        int n = 0;
-        int[] cpus = new int[nrCpus];
-        for (int c = 0; c < nrCpus; c++) {
-            if (testCpuIdle(c)) {
-                cpus[n++] = c;
-            }
-        }
-        return n == 0 ? CpuMask.of() : CpuMask.of(java.util.Arrays.copyOf(cpus, n));
-    }
-
-    // =============================================================================================
-    // Kicks (SCX_KICK_IDLE / PREEMPT / WAIT) and pnt_seq
-    // =============================================================================================
-
-    /** ext.c: can_skip_idle_kick() */
-    private static boolean canSkipIdleKick(Rq rq) {
-        return rq.curr != rq.idle && (rq.scx.flags & SCX_RQ_BALANCING) == 0;
-    }
-
-    /**
-     * ext.c: scx_bpf_kick_cpu(): records the kick in this CPU's masks and queues the irq work; the
-     * kick itself happens after the current op returns ({@link #kickCpusIrqWorkfn}).
-     */
-    void kickCpu(ExecCtx ctx, int cpu, long flags) {
-        if (!opsCpuValid(cpu, null)) {
-            return;
-        }
-        // While bypassing for PM ops, IRQ handling may not be online: suppress kicking.
-        if (scxOpsBypassing()) {
-            return;
-        }
-        if ((flags & SCX_KICK_IDLE) != 0) {
-            Rq target = rqs[cpu];
-            if ((flags & (SCX_KICK_PREEMPT | SCX_KICK_WAIT)) != 0) {
-                scxOpsError("PREEMPT/WAIT cannot be used with SCX_KICK_IDLE");
-            }
-            // raw_spin_rq_trylock(): fails on a lock this thread already holds, as the kernel's.
-            if (!target.lock.isHeldByCurrentThread() && target.lock.tryLock()) {
-                try {
-                    if (canSkipIdleKick(target)) {
-                        return;
-                    }
-                } finally {
-                    target.lock.unlock();
-                }
-            }
-            ExecCtx.setBit(ctx.cpusToKickIfIdle, cpu);
-        } else {
-            ExecCtx.setBit(ctx.cpusToKick, cpu);
-            if ((flags & SCX_KICK_PREEMPT) != 0) {
-                ExecCtx.setBit(ctx.cpusToPreempt, cpu);
-            }
-            if ((flags & SCX_KICK_WAIT) != 0) {
-                ExecCtx.setBit(ctx.cpusToWait, cpu);
-            }
-        }
-        kernel.tracer.kick(ctx.cpu, kernel.now(), cpu, flags);
-        // irq_work_queue(&this_rq->scx.kick_cpus_irq_work)
-        ctx.kickPending = true;
-        if (ctx.rq != null) {
-            ctx.rq.wakeCpuThread();
-        }
-    }
-
-    /** ext.c: kick_one_cpu() */
-    private boolean kickOneCpu(int cpu, ExecCtx ctx) {
-        Rq rq = rqs[cpu];
-        boolean shouldWait = false;
-        rq.lock.lock();
-        try {
-            // During CPU hotplug, a CPU may depend on kicking itself to make forward progress.
-            if (rq.online || cpu == ctx.cpu) {
-                if (ExecCtx.testBit(ctx.cpusToPreempt, cpu)) {
-                    Task curr = rq.curr;
-                    if (curr.schedClass == SchedClass.EXT) {
-                        curr.scx.slice = 0;
-                    }
-                    ExecCtx.clearBit(ctx.cpusToPreempt, cpu);
-                }
-                if (ExecCtx.testBit(ctx.cpusToWait, cpu)) {
-                    if (CoreProfile.KICK_SYNC.enabled() && rq.curr.schedClass != SchedClass.EXT) {
-                        // [6.19] a CPU running a higher (or the idle) class has nothing to wait for
-                        ExecCtx.clearBit(ctx.cpusToWait, cpu);
-                    } else {
-                        ctx.pseqs[cpu] = rq.scx.lpPntSeq();
-                        ctx.waitSwitches[cpu] = rq.nrSwitches;
-                        shouldWait = true;
-                    }
-                }
-                kernel.reschedCurr(rq);
-            } else {
-                ExecCtx.clearBit(ctx.cpusToPreempt, cpu);
-                ExecCtx.clearBit(ctx.cpusToWait, cpu);
-            }
-        } finally {
-            rq.lock.unlock();
-        }
-        return shouldWait;
-    }
-
-    /** ext.c: kick_one_cpu_if_idle() */
-    private void kickOneCpuIfIdle(int cpu, ExecCtx ctx) {
-        Rq rq = rqs[cpu];
-        rq.lock.lock();
-        try {
-            if (!canSkipIdleKick(rq) && (rq.online || cpu == ctx.cpu)) {
-                kernel.reschedCurr(rq);
-            }
-        } finally {
-            rq.lock.unlock();
-        }
-    }
-
-    /**
-     * ext.c: kick_cpus_irq_workfn(). Runs on the kicking CPU after the op that kicked returned,
-     * with no rq lock held. A requested SCX_KICK_WAIT becomes {@code waitPending}: the CPU spins
-     * in {@link #pollKickWait} (the kernel's busy-wait in hard-IRQ context) before doing anything
-     * else.
-     */
-    void kickCpusIrqWorkfn(ExecCtx ctx) {
-        ctx.kickPending = false;
-        boolean shouldWait = false;
-        for (int cpu = nextBit(ctx.cpusToKick, 0); cpu >= 0; cpu = nextBit(ctx.cpusToKick, cpu + 1)) {
-            shouldWait |= kickOneCpu(cpu, ctx);
-            ExecCtx.clearBit(ctx.cpusToKick, cpu);
-            ExecCtx.clearBit(ctx.cpusToKickIfIdle, cpu);
-        }
-        for (int cpu = nextBit(ctx.cpusToKickIfIdle, 0); cpu >= 0; cpu = nextBit(ctx.cpusToKickIfIdle, cpu + 1)) {
-            kickOneCpuIfIdle(cpu, ctx);
-            ExecCtx.clearBit(ctx.cpusToKickIfIdle, cpu);
-        }
-        if (shouldWait) {
-            ctx.waitPending = true;
-            RacePoint.at(RacePoint.KICK_WAIT);
-            pollKickWait(ctx);
-        } else {
-            java.util.Arrays.fill(ctx.cpusToWait, 0);
-        }
-    }
-
-    /**
-     * The SCX_KICK_WAIT loop of kick_cpus_irq_workfn(): for each CPU waited on,
-     * {@code while (smp_load_acquire(&target->scx.pnt_seq) == pseqs[cpu]) cpu_relax();}. The
-     * acquire pairs with the release in {@link #scxNextTaskPicked}: once the new value is seen,
-     * everything the target wrote before its pick is visible here. One poll per call so the CPU
-     * loop (and a stepping test) can interleave; a stopping kernel ends the wait.
-     *
-     * @return true when the wait is over
-     */
-    boolean pollKickWait(ExecCtx ctx) {
-        for (int cpu = nextBit(ctx.cpusToWait, 0); cpu >= 0; cpu = nextBit(ctx.cpusToWait, cpu + 1)) {
-            if (cpu == ctx.cpu || rqs[cpu].scx.getPntSeqAcquire() != ctx.pseqs[cpu] || kernel.stopping) {
-                ExecCtx.clearBit(ctx.cpusToWait, cpu);
-            } else {
-                kernel.tracer.kick_wait_spin(ctx.cpu, rqs[cpu], ctx.pseqs[cpu], ctx.waitSwitches[cpu]);
-                RacePoint.at(RacePoint.KICK_WAIT);
-            }
-        }
-        if (ExecCtx.isEmpty(ctx.cpusToWait)) {
-            ctx.waitPending = false;
-            return true;
-        }
-        return false;
-    }
-
-    static int nextBit(long[] m, int from) {
-        for (int i = from >>> 6; i < m.length; i++) {
-            long w = m[i];
-            if (i == from >>> 6) {
-                w &= -1L << from;
-            }
-            if (w != 0) {
-                return (i << 6) + Long.numberOfTrailingZeros(w);
-            }
-        }
-        return -1;
     }
 
     // =============================================================================================
@@ -2192,44 +1368,6 @@ public final class Ext {
         rq.assertHeld();
         if (ScxKeys.HAS_SET_CPUMASK.enabled()) {
             callTaskOp(ExecCtx.current(kernel), ScxOp.SET_CPUMASK, p, 0);
-        }
-    }
-
-    // =============================================================================================
-    // Stranded-task accounting (scx-emu's measure of the seed's effect)
-    // =============================================================================================
-
-    /**
-     * A task entered a local DSQ: stranded from now if that CPU runs a higher class. Not while
-     * the CPU balances for itself: a task it pulls then is picked by the same schedule.
-     */
-    private void stranded(Rq rq, Task curr, Task p) {
-        if (curr.schedClass.above(SchedClass.EXT) && (rq.scx.flags & SCX_RQ_BALANCING) == 0
-                && p.strandedSince < 0) {
-            p.strandedSince = kernel.now();
-        }
-    }
-
-    /** A higher class was picked on {@code rq}: everything on its local DSQ is stranded now. */
-    private void strandLocalDsq(Rq rq) {
-        long now = -1;
-        for (Task p = rq.scx.localDsq.first(); p != null; p = p.scx.dsqNext) {
-            if (p.strandedSince < 0) {
-                if (now < 0) {
-                    now = kernel.now();
-                }
-                p.strandedSince = now;
-            }
-        }
-    }
-
-    /** A task left a local DSQ: record how long it sat stranded, if it was. */
-    private void unstranded(Task p) {
-        long since = p.strandedSince;
-        if (since >= 0) {
-            p.strandedSince = -1;
-            Rq rq = rqs[p.readOnceCpu()];
-            rq.stats.recordStranded(kernel.now() - since);
         }
     }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package org.scxemu.kernel;
 
-import static org.scxemu.scx.Scx.*;
+import static org.scxemu.kernel.ScxConsts.*;
 
 import org.scxemu.scx.SchedExtOps.DumpCtx;
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package org.scxemu.kernel;
 
-import static org.scxemu.scx.Scx.*;
+import static org.scxemu.kernel.ScxConsts.*;
 
 import java.lang.reflect.Method;
 import java.util.ArrayList;
@@ -173,7 +173,7 @@ final class ExtLifecycle {
                     }
                 }
                 if (!has[ScxOp.UPDATE_IDLE.ordinal()] || (flags & SCX_OPS_KEEP_BUILTIN_IDLE) != 0) {
-                    ext.resetIdleMasks();
+                    ext.idle.resetIdleMasks();
                     ScxKeys.SCX_BUILTIN_IDLE_ENABLED.enable();
                 } else {
                     ScxKeys.SCX_BUILTIN_IDLE_ENABLED.disable();

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package org.scxemu.kernel;
 
-import static org.scxemu.scx.Scx.SCX_ENQ_REENQ;
-import static org.scxemu.scx.Scx.SCX_EXIT_NONE;
-import static org.scxemu.scx.Scx.SCX_OPSS_DISPATCHING;
-import static org.scxemu.scx.Scx.SCX_OPSS_NONE;
-import static org.scxemu.scx.Scx.SCX_OPSS_QSEQ_MASK;
-import static org.scxemu.scx.Scx.SCX_OPSS_QUEUED;
-import static org.scxemu.scx.Scx.SCX_OPSS_QUEUEING;
-import static org.scxemu.scx.Scx.SCX_OPSS_STATE_MASK;
+import static org.scxemu.kernel.ScxConsts.SCX_ENQ_REENQ;
+import static org.scxemu.kernel.ScxConsts.SCX_EXIT_NONE;
+import static org.scxemu.kernel.ScxConsts.SCX_OPSS_DISPATCHING;
+import static org.scxemu.kernel.ScxConsts.SCX_OPSS_NONE;
+import static org.scxemu.kernel.ScxConsts.SCX_OPSS_QSEQ_MASK;
+import static org.scxemu.kernel.ScxConsts.SCX_OPSS_QUEUED;
+import static org.scxemu.kernel.ScxConsts.SCX_OPSS_QUEUEING;
+import static org.scxemu.kernel.ScxConsts.SCX_OPSS_STATE_MASK;
 
 import java.util.ArrayList;
 import java.util.IdentityHashMap;

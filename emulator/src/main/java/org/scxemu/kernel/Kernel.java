@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package org.scxemu.kernel;
 
-import static org.scxemu.scx.Scx.SCX_RQ_BALANCING;
+import static org.scxemu.kernel.ScxConsts.SCX_RQ_BALANCING;
 
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -427,7 +427,7 @@ public final class Kernel {
         int cpu;
         switch (p.schedClass) {
             case EXT:
-                cpu = ext.selectTaskRqScx(p, prevCpu, wakeFlags);
+                cpu = ext.idle.selectTaskRqScx(p, prevCpu, wakeFlags);
                 break;
             case STOP:
             case DL:
@@ -809,7 +809,7 @@ public final class Kernel {
             case IDLE:
                 // pick_next_task_idle() -> set_next_task_idle() -> scx_update_idle(rq, true)
                 rq.idle.execStart = now();
-                ext.updateIdle(rq, true);
+                ext.idle.updateIdle(rq, true);
                 return rq.idle;
             default:
                 Task p = rq.runHead[cls.ordinal()];
@@ -836,7 +836,7 @@ public final class Kernel {
                 ext.setNextTaskScx(rq, p);
                 break;
             case IDLE:
-                ext.updateIdle(rq, true);
+                ext.idle.updateIdle(rq, true);
                 break;
             default:
                 if (p.onRunList) {
@@ -856,7 +856,7 @@ public final class Kernel {
                 break;
             case IDLE:
                 // put_prev_task_idle() -> scx_update_idle(rq, false)
-                ext.updateIdle(rq, false);
+                ext.idle.updateIdle(rq, false);
                 break;
             default:
                 updateCurrCommon(rq, prev);
@@ -1279,13 +1279,13 @@ public final class Kernel {
         ExecCtx ctx = rq.ctx;
         int work = 0;
         if (ctx.waitPending) {
-            if (!ext.pollKickWait(ctx)) {
+            if (!ext.kick.pollKickWait(ctx)) {
                 return 0; // spinning in kick_cpus_irq_workfn()
             }
             work++;
         }
         if (ctx.kickPending) {
-            ext.kickCpusIrqWorkfn(ctx);
+            ext.kick.kickCpusIrqWorkfn(ctx);
             work++;
             if (ctx.waitPending) {
                 return work;
@@ -1386,8 +1386,8 @@ public final class Kernel {
     /** Runs the irq work a non-CPU thread queued (CPU threads run theirs in their loop). */
     void flushIrqWork(ExecCtx ctx) {
         if (ctx.rq == null && ctx.kickPending) {
-            ext.kickCpusIrqWorkfn(ctx);
-            while (ctx.waitPending && !ext.pollKickWait(ctx)) {
+            ext.kick.kickCpusIrqWorkfn(ctx);
+            while (ctx.waitPending && !ext.kick.pollKickWait(ctx)) {
                 Thread.onSpinWait();
                 RacePoint.at(RacePoint.SPIN);
             }

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package org.scxemu.kernel;
 
-import static org.scxemu.scx.Scx.*;
+import static org.scxemu.kernel.ScxConsts.*;
 
 /**
- * The kfunc bodies behind {@link org.scxemu.scx.Scx}: each finds the calling thread's context,
+ * The kfunc bodies behind {@code org.scxemu.scx.Scx}: each finds the calling thread's context,
  * counts the call, checks the kf_mask as the kernel does and calls into {@link Ext}.
  */
 public final class Kfuncs {
@@ -28,7 +28,7 @@ public final class Kfuncs {
             }
             return prevCpu;
         }
-        int cpu = ext.scxSelectCpuDfl(ctx, p, prevCpu, wakeFlags, found);
+        int cpu = ext.idle.scxSelectCpuDfl(ctx, p, prevCpu, wakeFlags, found);
         if (isIdle != null && isIdle.length > 0) {
             isIdle[0] = found[0];
         }
@@ -63,7 +63,7 @@ public final class Kfuncs {
         } else {
             p.scx.slice = p.scx.slice != 0 ? p.scx.slice : 1;
         }
-        ctx.kernel.ext.scxDispatchCommit(ctx, p, dsqId, enqFlags);
+        ctx.kernel.ext.dispatch.scxDispatchCommit(ctx, p, dsqId, enqFlags);
     }
 
     /** ext.c: scx_bpf_dispatch_vtime() */
@@ -78,7 +78,7 @@ public final class Kfuncs {
             p.scx.slice = p.scx.slice != 0 ? p.scx.slice : 1;
         }
         p.scx.dsqVtime = vtime;
-        ctx.kernel.ext.scxDispatchCommit(ctx, p, dsqId, enqFlags | SCX_ENQ_DSQ_PRIQ);
+        ctx.kernel.ext.dispatch.scxDispatchCommit(ctx, p, dsqId, enqFlags | SCX_ENQ_DSQ_PRIQ);
     }
 
     /** ext.c: scx_bpf_dispatch_nr_slots() */
@@ -112,19 +112,19 @@ public final class Kfuncs {
         if (!ext.scxKfAllowed(ctx, SCX_KF_DISPATCH)) {
             return false;
         }
-        return ext.consume(ctx, dsqId);
+        return ext.dispatch.consume(ctx, dsqId);
     }
 
     /** ext.c: scx_bpf_reenqueue_local() */
     public static int reenqueueLocal() {
         ExecCtx ctx = enter(Kfunc.REENQUEUE_LOCAL);
-        return ctx.kernel.ext.reenqueueLocal(ctx);
+        return ctx.kernel.ext.dispatch.reenqueueLocal(ctx);
     }
 
     /** ext.c: scx_bpf_kick_cpu() */
     public static void kickCpu(int cpu, long flags) {
         ExecCtx ctx = enter(Kfunc.KICK_CPU);
-        ctx.kernel.ext.kickCpu(ctx, cpu, flags);
+        ctx.kernel.ext.kick.kickCpu(ctx, cpu, flags);
     }
 
     /** ext.c: scx_bpf_dsq_nr_queued() [v7] */
@@ -141,7 +141,7 @@ public final class Kfuncs {
                 return ctx.kernel.rqs[cpu].scx.localDsq.readOnceNr();
             }
         } else {
-            Dsq dsq = dsqId == SCX_DSQ_GLOBAL ? ext.globalDsq : ext.findUserDsq(dsqId);
+            Dsq dsq = dsqId == SCX_DSQ_GLOBAL ? ext.globalDsq : ext.dispatch.findUserDsq(dsqId);
             if (dsq != null) {
                 return dsq.readOnceNr();
             }
@@ -170,7 +170,7 @@ public final class Kfuncs {
     public static void destroyDsq(long dsqId) {
         ExecCtx ctx = enter(Kfunc.DESTROY_DSQ);
         Ext ext = ctx.kernel.ext;
-        Dsq dsq = ext.findUserDsq(dsqId);
+        Dsq dsq = ext.dispatch.findUserDsq(dsqId);
         if (dsq == null) {
             return;
         }
@@ -227,7 +227,7 @@ public final class Kfuncs {
             ext.scxOpsError("built-in idle tracking is disabled");
             return CpuMask.of();
         }
-        return ext.idleCpumask();
+        return ext.idle.idleCpumask();
     }
 
     /** ext.c: scx_bpf_test_and_clear_cpu_idle() */
@@ -239,7 +239,7 @@ public final class Kfuncs {
             return false;
         }
         if (ext.opsCpuValid(cpu, null)) {
-            return ext.testAndClearCpuIdle(cpu);
+            return ext.idle.testAndClearCpuIdle(cpu);
         }
         return false;
     }
@@ -252,7 +252,7 @@ public final class Kfuncs {
             ext.scxOpsError("built-in idle tracking is disabled");
             return -EBUSY;
         }
-        return ext.scxPickIdleCpu(ctx, allowed, flags);
+        return ext.idle.scxPickIdleCpu(ctx, allowed, flags);
     }
 
     /** ext.c: scx_bpf_pick_any_cpu() */
@@ -260,7 +260,7 @@ public final class Kfuncs {
         ExecCtx ctx = enter(Kfunc.PICK_ANY_CPU);
         Ext ext = ctx.kernel.ext;
         if (ScxKeys.SCX_BUILTIN_IDLE_ENABLED.enabled()) {
-            int cpu = ext.scxPickIdleCpu(ctx, allowed, flags);
+            int cpu = ext.idle.scxPickIdleCpu(ctx, allowed, flags);
             if (cpu >= 0) {
                 return cpu;
             }

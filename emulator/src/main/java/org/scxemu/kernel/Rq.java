@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package org.scxemu.kernel;
 
-import static org.scxemu.scx.Scx.SCX_DSQ_LOCAL;
+import static org.scxemu.kernel.ScxConsts.SCX_DSQ_LOCAL;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;

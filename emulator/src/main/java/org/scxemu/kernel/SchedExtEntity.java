@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package org.scxemu.kernel;
 
-import static org.scxemu.scx.Scx.SCX_DSQ_INVALID;
-import static org.scxemu.scx.Scx.SCX_SLICE_DFL;
-import static org.scxemu.scx.Scx.SCX_TASK_STATE_MASK;
-import static org.scxemu.scx.Scx.SCX_TASK_STATE_SHIFT;
+import static org.scxemu.kernel.ScxConsts.SCX_DSQ_INVALID;
+import static org.scxemu.kernel.ScxConsts.SCX_SLICE_DFL;
+import static org.scxemu.kernel.ScxConsts.SCX_TASK_STATE_MASK;
+import static org.scxemu.kernel.ScxConsts.SCX_TASK_STATE_SHIFT;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -57,7 +57,7 @@ import java.lang.invoke.VarHandle;
  *       kernel's {@code atomic_long_t ops_state});
  *   <li>{@code holdingCpu}: written under the rq lock by the dequeuing side and by the migrating
  *       CPU while it holds the DSQ lock or the task's rq lock; read under either (see
- *       {@link Ext#dispatchToLocalDsq}); accessed opaquely.
+ *       {@link ExtDispatch#dispatchToLocalDsq}); accessed opaquely.
  * </ul>
  */
 public final class SchedExtEntity {

@@ -5,6 +5,62 @@
  * <p>Every ported kernel function carries a {@code // ext.c: name()} (or {@code core.c}) marker so
  * a reader who knows {@code kernel/sched/ext.c} can find any line in seconds.
  *
+ * <h2>Which class holds which part of the kernel</h2>
+ * ext.c is split along the seams the kernel itself later cut (6.15 moved idle tracking to
+ * {@code ext_idle.c}); the markers keep the 6.12 file name, {@code ext.c}, since that is where
+ * 6.12 has every one of these functions.
+ * <ul>
+ *   <li>{@link org.scxemu.kernel.Ext}: the class hooks (enqueue_task_scx(), do_enqueue_task(),
+ *       dequeue_task_scx(), ops_dequeue(), balance_scx(), pick_next_task_scx(),
+ *       put_prev_task_scx(), set_next_task_scx(), switch_class(), scx_next_task_picked(), tick,
+ *       yield), SCX_CALL_OP() and scx_kf_allowed(), scx_ops_error()/exit, bypass, the runnable
+ *       list and the watchdog, and the per-task lifecycle (init/enable/disable/exit_task, fork).
+ *   <li>{@link org.scxemu.kernel.ExtIdle}: select_task_rq_scx(), scx_select_cpu_dfl(),
+ *       test_and_clear_cpu_idle(), scx_pick_idle_cpu(), reset_idle_masks(), scx_update_idle()
+ *       and the idle mask (6.15's ext_idle.c).
+ *   <li>{@link org.scxemu.kernel.ExtDispatch}: find_user_dsq(), find_dsq_for_dispatch(),
+ *       dispatch_enqueue(), dispatch_dequeue(), direct and buffered dispatch
+ *       (mark_direct_dispatch(), direct_dispatch(), scx_dispatch_commit(), flush_dispatch_buf(),
+ *       finish_dispatch()), dispatch_to_local_dsq(), move_remote_task_to_local_dsq(),
+ *       consume_dispatch_q() and its helpers, scx_bpf_reenqueue_local()'s loop, and the
+ *       stranded-task accounting.
+ *   <li>{@link org.scxemu.kernel.ExtKick}: scx_bpf_kick_cpu(), kick_cpus_irq_workfn(),
+ *       kick_one_cpu(), kick_one_cpu_if_idle() and the SCX_KICK_WAIT spin.
+ *   <li>{@link org.scxemu.kernel.ExtLifecycle}: scx_ops_enable() and scx_ops_disable_workfn();
+ *       {@link org.scxemu.kernel.ExtDump}: scx_dump_state().
+ *   <li>{@link org.scxemu.kernel.Kfuncs}: the kfunc bodies ({@code scx_bpf_*}), counted per
+ *       {@link org.scxemu.kernel.Kfunc}.
+ *   <li>{@link org.scxemu.kernel.Kernel}: core.c (schedule loop, wakeups, ticks, class changes)
+ *       and the four simple classes above ext; {@link org.scxemu.kernel.Rq},
+ *       {@link org.scxemu.kernel.Task}, {@link org.scxemu.kernel.SchedExtEntity},
+ *       {@link org.scxemu.kernel.Dsq}: the kernel's structs.
+ *   <li>{@link org.scxemu.kernel.ScxConsts}: the sched_ext constants (names and values).
+ * </ul>
+ * Ext holds its three parts in final fields ({@code ext.idle}, {@code ext.dispatch},
+ * {@code ext.kick}), each a final class with final references back: a call across costs one field
+ * load, no allocation.
+ *
+ * <h2>Dependencies</h2>
+ * The kernel does not depend on the scheduler API {@code org.scxemu.scx} except for one type:
+ * {@code org.scxemu.scx.SchedExtOps}, the ops table a scheduler implements (the kernel's
+ * {@code struct sched_ext_ops}), with its argument records. {@code org.scxemu.scx.Scx} depends
+ * on the kernel: its kfuncs call {@link org.scxemu.kernel.Kfuncs} and it re-exports the
+ * constants of {@link org.scxemu.kernel.ScxConsts} by implementing that interface.
+ *
+ * <h2>Why the stress checker is here</h2>
+ * {@link org.scxemu.kernel.InvariantChecker} belongs to the stress harness but lives in the
+ * kernel package, behind the public {@link org.scxemu.kernel.Tracer} interface the kernel calls.
+ * It reads about forty package-private members to check a state the kernel is in right now: the
+ * rq and DSQ locks it takes for its whole-machine check, the lock-guarded fields it reads with
+ * plain loads under those locks ({@code rq->curr}, {@code rq->idle}, the local DSQ and its list
+ * links, {@code p->scx.dsq}, {@code lpCpuReleased()}, {@code lpPntSeq()}), the opaque and acquire
+ * accessors of the handshake words ({@code ops_state}, {@code holding_cpu}, {@code on_rq}, the
+ * task's CPU) and Ext's state (the DSQ table, bypass, the watchdog timeout, the dump). A public
+ * read-only view of all that would publish the kernel's locks and its lock-guarded state, whose
+ * access modes are package-private on purpose (see below); so the checker stays here and the
+ * harness ({@code org.scxemu.harness.stress}) uses only its public surface (construction,
+ * {@code violation()}, the history and counters).
+ *
  * <h2>Who owns what</h2>
  * <ul>
  *   <li>{@link org.scxemu.kernel.Rq}: one per simulated CPU. Its {@code lock} (a

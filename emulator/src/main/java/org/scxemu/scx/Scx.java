@@ -3,6 +3,7 @@ package org.scxemu.scx;
 
 import org.scxemu.kernel.CpuMask;
 import org.scxemu.kernel.Kfuncs;
+import org.scxemu.kernel.ScxConsts;
 import org.scxemu.kernel.Task;
 
 /**
@@ -14,152 +15,14 @@ import org.scxemu.kernel.Task;
  * an op whose kf_mask does not allow it, it ejects the scheduler with the kernel's message
  * ("kfunc with mask 0x%x called from an operation only allowing 0x%x", "cpu_release kfunc called
  * from a nested operation", "dispatch kfunc called from a nested operation").
+ *
+ * <p>The constants ({@code SCX_DSQ_LOCAL}, {@code SCX_ENQ_HEAD}, the errnos...) are the kernel's
+ * own, inherited from {@link ScxConsts}: the API depends on the kernel, never the reverse.
  */
 @SuppressWarnings("checkstyle:methodname")
-public final class Scx {
+public final class Scx implements ScxConsts {
     private Scx() {
     }
-
-    // ---------------------------------------------------------------------------------------
-    // Constants, with the kernel's names and values (v7 series; 6.12 where v7 is silent).
-    // ---------------------------------------------------------------------------------------
-
-    /** SCX_SLICE_DFL: the default slice, 20 ms. */
-    public static final long SCX_SLICE_DFL = 20L * 1000 * 1000;
-    /** SCX_SLICE_INF: U64_MAX, never expires. */
-    public static final long SCX_SLICE_INF = -1L;
-
-    public static final long SCX_DSQ_FLAG_BUILTIN = 1L << 63;
-    public static final long SCX_DSQ_FLAG_LOCAL_ON = 1L << 62;
-    public static final long SCX_DSQ_INVALID = SCX_DSQ_FLAG_BUILTIN | 0;
-    public static final long SCX_DSQ_GLOBAL = SCX_DSQ_FLAG_BUILTIN | 1;
-    public static final long SCX_DSQ_LOCAL = SCX_DSQ_FLAG_BUILTIN | 2;
-    public static final long SCX_DSQ_LOCAL_ON = SCX_DSQ_FLAG_BUILTIN | SCX_DSQ_FLAG_LOCAL_ON;
-    public static final long SCX_DSQ_LOCAL_CPU_MASK = 0xffffffffL;
-
-    /* enum scx_enq_flags */
-    public static final long SCX_ENQ_WAKEUP = 1L << 0;
-    public static final long SCX_ENQ_HEAD = 1L << 4;
-    public static final long SCX_ENQ_PREEMPT = 1L << 32;
-    /** A re-enqueue issued by {@link #scx_bpf_reenqueue_local()}: the seed's flag. */
-    public static final long SCX_ENQ_REENQ = 1L << 40;
-    public static final long SCX_ENQ_LAST = 1L << 41;
-    public static final long __SCX_ENQ_INTERNAL_MASK = 0xffL << 56;
-    public static final long SCX_ENQ_CLEAR_OPSS = 1L << 56;
-    public static final long SCX_ENQ_DSQ_PRIQ = 1L << 57;
-
-    /* enum scx_deq_flags */
-    public static final long SCX_DEQ_SLEEP = 1L << 0;
-    public static final long SCX_DEQ_CORE_SCHED_EXEC = 1L << 32;
-
-    /* wake flags */
-    public static final long SCX_WAKE_FORK = 0x04;
-    public static final long SCX_WAKE_TTWU = 0x08;
-    public static final long SCX_WAKE_SYNC = 0x10;
-
-    /* enum scx_kick_flags */
-    public static final long SCX_KICK_IDLE = 1L << 0;
-    public static final long SCX_KICK_PREEMPT = 1L << 1;
-    public static final long SCX_KICK_WAIT = 1L << 2;
-
-    /* enum scx_pick_idle_cpu_flags */
-    public static final long SCX_PICK_IDLE_CORE = 1L << 0;
-
-    /* enum scx_ops_flags */
-    public static final long SCX_OPS_KEEP_BUILTIN_IDLE = 1L << 0;
-    public static final long SCX_OPS_ENQ_LAST = 1L << 1;
-    public static final long SCX_OPS_ENQ_EXITING = 1L << 2;
-    public static final long SCX_OPS_SWITCH_PARTIAL = 1L << 3;
-    public static final long SCX_OPS_ALL_FLAGS = SCX_OPS_KEEP_BUILTIN_IDLE | SCX_OPS_ENQ_LAST
-            | SCX_OPS_ENQ_EXITING | SCX_OPS_SWITCH_PARTIAL;
-    /** [later, 6.16] internal ops flag replacing the scx_ops_cpu_preempt static key. */
-    public static final long SCX_OPS_HAS_CPU_PREEMPT = 1L << 56;
-
-    /* enum scx_cpu_preempt_reason: the seed's. */
-    public static final int SCX_CPU_PREEMPT_RT = 0;
-    public static final int SCX_CPU_PREEMPT_DL = 1;
-    public static final int SCX_CPU_PREEMPT_STOP = 2;
-    public static final int SCX_CPU_PREEMPT_UNKNOWN = 3;
-
-    /* enum scx_exit_kind */
-    public static final int SCX_EXIT_NONE = 0;
-    public static final int SCX_EXIT_DONE = 1;
-    public static final int SCX_EXIT_UNREG = 64;
-    public static final int SCX_EXIT_UNREG_BPF = 65;
-    public static final int SCX_EXIT_UNREG_KERN = 66;
-    public static final int SCX_EXIT_SYSRQ = 67;
-    public static final int SCX_EXIT_ERROR = 1024;
-    public static final int SCX_EXIT_ERROR_BPF = 1025;
-    public static final int SCX_EXIT_ERROR_STALL = 1026;
-
-    /* enum scx_exit_code */
-    public static final long SCX_ECODE_RSN_HOTPLUG = 1L << 32;
-    public static final long SCX_ECODE_ACT_RESTART = 1L << 48;
-
-    /* enum scx_kf_mask, v7 values (the seed's hunk) */
-    public static final int SCX_KF_UNLOCKED = 0;
-    public static final int SCX_KF_SLEEPABLE = 1 << 0;
-    public static final int SCX_KF_CPU_RELEASE = 1 << 1;
-    public static final int SCX_KF_DISPATCH = 1 << 2;
-    public static final int SCX_KF_ENQUEUE = 1 << 3;
-    public static final int SCX_KF_SELECT_CPU = 1 << 4;
-    public static final int SCX_KF_REST = 1 << 5;
-    public static final int __SCX_KF_RQ_LOCKED = SCX_KF_CPU_RELEASE | SCX_KF_DISPATCH
-            | SCX_KF_ENQUEUE | SCX_KF_SELECT_CPU | SCX_KF_REST;
-    public static final int __SCX_KF_TERMINAL = SCX_KF_ENQUEUE | SCX_KF_SELECT_CPU | SCX_KF_REST;
-
-    /* enum scx_ent_flags (p->scx.flags) */
-    public static final int SCX_TASK_QUEUED = 1 << 0;
-    public static final int SCX_TASK_BAL_KEEP = 1 << 1;
-    public static final int SCX_TASK_RESET_RUNNABLE_AT = 1 << 2;
-    public static final int SCX_TASK_DEQD_FOR_SLEEP = 1 << 3;
-    public static final int SCX_TASK_STATE_SHIFT = 8;
-    public static final int SCX_TASK_STATE_BITS = 2;
-    public static final int SCX_TASK_STATE_MASK = ((1 << SCX_TASK_STATE_BITS) - 1) << SCX_TASK_STATE_SHIFT;
-    public static final int SCX_TASK_CURSOR = 1 << 31;
-
-    /* enum scx_task_state */
-    public static final int SCX_TASK_NONE = 0;
-    public static final int SCX_TASK_INIT = 1;
-    public static final int SCX_TASK_READY = 2;
-    public static final int SCX_TASK_ENABLED = 3;
-
-    /* enum scx_ops_state */
-    public static final long SCX_OPSS_NONE = 0;
-    public static final long SCX_OPSS_QUEUEING = 1;
-    public static final long SCX_OPSS_QUEUED = 2;
-    public static final long SCX_OPSS_DISPATCHING = 3;
-    public static final int SCX_OPSS_QSEQ_SHIFT = 2;
-    public static final long SCX_OPSS_STATE_MASK = (1L << SCX_OPSS_QSEQ_SHIFT) - 1;
-    public static final long SCX_OPSS_QSEQ_MASK = ~SCX_OPSS_STATE_MASK;
-
-    /* scx_rq->flags (v7) */
-    public static final int SCX_RQ_ONLINE = 1 << 0;
-    public static final int SCX_RQ_BALANCING = 1 << 1;
-    public static final int SCX_RQ_CAN_STOP_TICK = 1 << 2;
-
-    /* misc limits */
-    public static final int SCX_DSP_DFL_MAX_BATCH = 32;
-    public static final int SCX_DSP_MAX_LOOPS = 32;
-    public static final long SCX_WATCHDOG_MAX_TIMEOUT_NS = 30L * 1000 * 1000 * 1000;
-    public static final int SCX_EXIT_BT_LEN = 64;
-    public static final int SCX_EXIT_MSG_LEN = 1024;
-    public static final int SCX_EXIT_DUMP_DFL_LEN = 32768;
-    public static final int SCX_OPS_NAME_LEN = 128;
-    public static final int SCX_CPUPERF_ONE = 1024;
-
-    /* errno values returned by kfuncs and ops, negated as the kernel does */
-    public static final int EPERM = 1;
-    public static final int ENOENT = 2;
-    public static final int ESRCH = 3;
-    public static final int ENOMEM = 12;
-    public static final int EACCES = 13;
-    public static final int EBUSY = 16;
-    public static final int EEXIST = 17;
-    public static final int EINVAL = 22;
-    public static final int E2BIG = 7;
-    public static final int EPROTO = 71;
-    public static final int EOPNOTSUPP = 95;
 
     // ---------------------------------------------------------------------------------------
     // kfuncs

@@ -127,14 +127,14 @@ class CoreProfileTest {
             ExecCtx ctx = s.rq(1).ctx;
             s.rq(1).lock.lock();
             try {
-                s.ext.kickCpu(ctx, 0, SCX_KICK_WAIT);
+                s.ext.kick.kickCpu(ctx, 0, SCX_KICK_WAIT);
             } finally {
                 s.rq(1).lock.unlock();
             }
-            s.ext.kickCpusIrqWorkfn(ctx);
+            s.ext.kick.kickCpusIrqWorkfn(ctx);
             boolean waiting = ctx.waitPending;
             s.k.stop(); // ends any wait
-            s.ext.pollKickWait(ctx);
+            s.ext.kick.pollKickWait(ctx);
             return waiting;
         }
     }

@@ -272,10 +272,10 @@ class DsqTest {
             Rq rq = s.rq(0);
             rq.lock.lock();
             try {
-                s.ext.dispatchEnqueue(dsq, p, 0);
+                s.ext.dispatch.dispatchEnqueue(dsq, p, 0);
                 assertEquals(List.of(p), s.global(), "the late dispatch lands on the global DSQ");
                 assertEquals(0, dsq.readOnceNr());
-                s.ext.dispatchDequeue(rq, p);
+                s.ext.dispatch.dispatchDequeue(rq, p);
             } finally {
                 rq.lock.unlock();
             }

@@ -144,14 +144,14 @@ class MinimalAndIdleTest {
                     return prevCpu;
                 }
             }));
-            assertTrue(s.ext.testCpuIdle(1));
+            assertTrue(s.ext.idle.testCpuIdle(1));
             s.forkPinned("t", 0);
             assertEquals(List.of(true, false), claims);
-            assertFalse(s.ext.testCpuIdle(1));
+            assertFalse(s.ext.idle.testCpuIdle(1));
             // CPU 1 (which cannot take t) goes through the idle class again: its bit comes back
             s.resched(1);
             s.step(1);
-            assertTrue(s.ext.testCpuIdle(1));
+            assertTrue(s.ext.idle.testCpuIdle(1));
         }
     }
 
@@ -177,7 +177,7 @@ class MinimalAndIdleTest {
             assertEquals(4, picks.size());
             assertEquals(Set.of(0, 1, 2), new HashSet<>(picks.subList(0, 3)));
             assertEquals(-EBUSY, picks.get(3));
-            assertTrue(s.ext.idleCpumask().weight() == 0);
+            assertTrue(s.ext.idle.idleCpumask().weight() == 0);
         }
     }
 
@@ -188,8 +188,8 @@ class MinimalAndIdleTest {
             Task p = s.forkPinned("p", 0);
             s.settle();
             assertEquals(p, s.rq(0).curr());
-            assertFalse(s.ext.testCpuIdle(0));
-            assertTrue(s.ext.testCpuIdle(1));
+            assertFalse(s.ext.idle.testCpuIdle(0));
+            assertTrue(s.ext.idle.testCpuIdle(1));
         }
     }
 

@@ -13,9 +13,9 @@ import org.openjdk.jcstress.infra.results.IIII_Result;
 
 /**
  * The {@code holding_cpu} handshake: a cross-CPU move of a task from a DSQ against a dequeue of
- * that task, on the emulator's own {@link Ext#unlinkDsqAndLockSrcRq} (ext.c
+ * that task, on the emulator's own {@link ExtDispatch#unlinkDsqAndLockSrcRq} (ext.c
  * {@code unlink_dsq_and_lock_src_rq()}, the migrating half of {@code consume_remote_task()}) and
- * {@link Ext#dispatchDequeue} (ext.c {@code dispatch_dequeue()}, the dequeuing half).
+ * {@link ExtDispatch#dispatchDequeue} (ext.c {@code dispatch_dequeue()}, the dequeuing half).
  *
  * <pre>
  *   consumer, CPU 1 (consume_dispatch_q)            dequeue, CPU 0 (p's rq)
@@ -37,7 +37,7 @@ import org.openjdk.jcstress.infra.results.IIII_Result;
  * {@code holding_cpu == -1}.
  *
  * <p>Set-up: every state owns a user {@link Dsq} (its own lock) and a task on CPU 0, queued with
- * the real {@link Ext#dispatchEnqueue}; all states share one 2-CPU kernel (a Kernel costs ~48 us
+ * the real {@link ExtDispatch#dispatchEnqueue}; all states share one 2-CPU kernel (a Kernel costs ~48 us
  * and ~1 MB) and so rq 0's lock, which both sides take as the kernel does. No scheduler is loaded:
  * neither half calls an op. The winner's move is the part of move_remote_task_to_local_dsq() that
  * touches this protocol (deactivate_task()'s dispatch_dequeue()); activating the task on CPU 1 is
@@ -88,7 +88,7 @@ public class HoldingCpuStress {
         final Task p = new Task(7, "p", Task.SCHED_EXT, 0, false, CpuMask.of(0, 1), null, 0);
 
         public MoveVsDequeue() {
-            EXT.dispatchEnqueue(dsq, p, 0);
+            EXT.dispatch.dispatchEnqueue(dsq, p, 0);
         }
 
         @Actor
@@ -99,10 +99,10 @@ public class HoldingCpuStress {
                 r.r1 = NOT_FOUND;
                 return;
             }
-            boolean won = EXT.unlinkDsqAndLockSrcRq(p, dsq, RQ0, 1); // dsq unlocked, rq 0 locked
+            boolean won = EXT.dispatch.unlinkDsqAndLockSrcRq(p, dsq, RQ0, 1); // dsq unlocked, rq 0 locked
             try {
                 if (won) {
-                    EXT.dispatchDequeue(RQ0, p); // move_remote_task_to_local_dsq(): deactivate_task()
+                    EXT.dispatch.dispatchDequeue(RQ0, p); // move_remote_task_to_local_dsq(): deactivate_task()
                 }
             } finally {
                 RQ0.lock.unlock();
@@ -115,7 +115,7 @@ public class HoldingCpuStress {
             RQ0.lock.lock();
             try {
                 r.r2 = p.scx.dsq != null ? 1 : 0;
-                EXT.dispatchDequeue(RQ0, p);
+                EXT.dispatch.dispatchDequeue(RQ0, p);
             } finally {
                 RQ0.lock.unlock();
             }

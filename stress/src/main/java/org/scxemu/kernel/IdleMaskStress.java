@@ -13,8 +13,8 @@ import org.openjdk.jcstress.infra.results.III_Result;
 import org.openjdk.jcstress.infra.results.ZZZ_Result;
 
 /**
- * The built-in idle mask, on the emulator's own {@link Ext#testAndClearCpuIdle} and
- * {@link Ext#scxPickIdleCpu} ({@code Ext.idleCpu}, an {@code AtomicLongArray} bitmap).
+ * The built-in idle mask, on the emulator's own {@link ExtIdle#testAndClearCpuIdle} and
+ * {@link ExtIdle#scxPickIdleCpu} ({@code ExtIdle.idleCpu}, an {@code AtomicLongArray} bitmap).
  *
  * <pre>
  *   CPU 0 (waker, select_cpu)                      CPU 1 (waker, select_cpu)
@@ -91,22 +91,22 @@ public final class IdleMaskStress {
         final Ext ext = new Ext(KERNEL);
 
         public ClaimSameCpu() {
-            ext.resetIdleMasks();
+            ext.idle.resetIdleMasks();
         }
 
         @Actor
         public void cpu0(ZZZ_Result r) {
-            r.r1 = ext.testAndClearCpuIdle(1);
+            r.r1 = ext.idle.testAndClearCpuIdle(1);
         }
 
         @Actor
         public void cpu1(ZZZ_Result r) {
-            r.r2 = ext.testAndClearCpuIdle(1);
+            r.r2 = ext.idle.testAndClearCpuIdle(1);
         }
 
         @Arbiter
         public void arbiter(ZZZ_Result r) {
-            r.r3 = ext.testCpuIdle(1);
+            r.r3 = ext.idle.testCpuIdle(1);
         }
     }
 
@@ -127,22 +127,22 @@ public final class IdleMaskStress {
         final CpuMask allowed = CpuMask.of(0, 1);
 
         public PickIdle() {
-            ext.resetIdleMasks();
+            ext.idle.resetIdleMasks();
         }
 
         @Actor
         public void cpu0(III_Result r) {
-            r.r1 = ext.scxPickIdleCpu(null, allowed, 0);
+            r.r1 = ext.idle.scxPickIdleCpu(null, allowed, 0);
         }
 
         @Actor
         public void cpu1(III_Result r) {
-            r.r2 = ext.scxPickIdleCpu(null, allowed, 0);
+            r.r2 = ext.idle.scxPickIdleCpu(null, allowed, 0);
         }
 
         @Arbiter
         public void arbiter(III_Result r) {
-            r.r3 = (ext.testCpuIdle(0) ? 1 : 0) + (ext.testCpuIdle(1) ? 1 : 0);
+            r.r3 = (ext.idle.testCpuIdle(0) ? 1 : 0) + (ext.idle.testCpuIdle(1) ? 1 : 0);
         }
     }
 }

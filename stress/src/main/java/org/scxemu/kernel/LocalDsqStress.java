@@ -19,7 +19,7 @@ import org.openjdk.jcstress.infra.results.IIII_Result;
 
 /**
  * A CPU's local DSQ under its rq lock, on the emulator's own {@link Dsq} (intrusive list,
- * {@code nr} written with WRITE_ONCE), {@link Ext#dispatchEnqueue} for the remote insert and
+ * {@code nr} written with WRITE_ONCE), {@link ExtDispatch#dispatchEnqueue} for the remote insert and
  * {@code Ext.taskUnlinkFromDsq} (private, through a private-lookup {@link MethodHandle}) for the
  * owner's consume.
  *
@@ -41,7 +41,7 @@ import org.openjdk.jcstress.infra.results.IIII_Result;
  * loaded. {@code dispatchEnqueue} asks rq 0 to reschedule (a volatile flag; no thread is
  * attached): racy but benign across states.
  *
- * <p>Not covered here: {@code scx_bpf_reenqueue_local()}'s snapshot ({@link Ext#reenqueueLocal})
+ * <p>Not covered here: {@code scx_bpf_reenqueue_local()}'s snapshot ({@link ExtDispatch#reenqueueLocal})
  * re-enqueues through {@code do_enqueue_task()} → {@code ops.enqueue()}, which needs a loaded
  * scheduler (one per JVM) and the real {@code rq->scx.local_dsq}, so per-state DSQs cannot be
  * used. The hook it needs: a package-private {@code reenqueueLocal(ExecCtx, Dsq, Consumer<Task>)}
@@ -115,7 +115,7 @@ public final class LocalDsqStress {
         Rq rq = local.rq;
         rq.lock.lock();
         try {
-            KERNEL.ext.dispatchEnqueue(local, p, enqFlags);
+            KERNEL.ext.dispatch.dispatchEnqueue(local, p, enqFlags);
         } finally {
             rq.lock.unlock();
         }

@@ -23,7 +23,7 @@ import org.openjdk.jcstress.infra.results.IIII_Result;
  * The task ops-state machine ({@code p->scx.ops_state}, drawn in {@link SchedExtEntity}), on the
  * emulator's own {@code Ext.finishDispatch} and {@code Ext.opsDequeue} (private: reached through
  * a private-lookup {@link MethodHandle}, so the emulator keeps no test hook) and the real
- * {@link Ext#dispatchEnqueue} / {@link Ext#dispatchDequeue}.
+ * {@link ExtDispatch#dispatchEnqueue} / {@link ExtDispatch#dispatchDequeue}.
  *
  * <pre>
  *   dispatching CPU 1 (its rq lock)                 CPU 0 (p's rq lock): dequeue_task_scx()
@@ -151,7 +151,7 @@ public final class OpsStateStress {
         }
         // ops_dequeue() returned on NONE, loaded with acquire: a winning dispatch's link is visible
         int onDsq = p.scx.dsq != null ? 1 : 0;
-        ext.dispatchDequeue(rq, p);
+        ext.dispatch.dispatchDequeue(rq, p);
         return onDsq;
     }
 

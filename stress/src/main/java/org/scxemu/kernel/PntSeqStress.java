@@ -14,7 +14,7 @@ import org.openjdk.jcstress.infra.results.JJ_Result;
 
 /**
  * The {@code pnt_seq} handshake of {@code SCX_KICK_WAIT}, on the emulator's own
- * {@link Rq.ScxRq} ({@code soPntSeq} / {@code getPntSeqAcquire}) and {@link Ext#pollKickWait}.
+ * {@link Rq.ScxRq} ({@code soPntSeq} / {@code getPntSeqAcquire}) and {@link ExtKick#pollKickWait}.
  *
  * <pre>
  *   target CPU (owner of rq->scx.pnt_seq)           kicking CPU
@@ -33,7 +33,7 @@ import org.openjdk.jcstress.infra.results.JJ_Result;
  *   <li>{@link ReleaseAcquire}: a kicker that reads the new {@code pnt_seq} with acquire sees
  *       every plain write the target made before the release store. "Saw the new seq, missed the
  *       write" is FORBIDDEN.
- *   <li>{@link KickWait}: the {@code SCX_KICK_WAIT} spin ({@link Ext#pollKickWait}) ends once the
+ *   <li>{@link KickWait}: the {@code SCX_KICK_WAIT} spin ({@link ExtKick#pollKickWait}) ends once the
  *       target passes through a pick: a waiter that never sees the bump (a hoisted or cached load)
  *       is FORBIDDEN ({@code STALE}).
  * </ul>
@@ -57,7 +57,7 @@ import org.openjdk.jcstress.infra.results.JJ_Result;
  *       real VarHandles and accessors; its back-pointer to the shared {@code Rq} is never followed
  *       by the code under test.
  *   <li>{@link KickWait} needs the real {@code rq.scx} and {@code ExecCtx} that
- *       {@link Ext#pollKickWait} reads, so it shares them. That is sound because jcstress runs a
+ *       {@link ExtKick#pollKickWait} reads, so it shares them. That is sound because jcstress runs a
  *       termination test one sample at a time (start the actor, signal, join), so no two samples
  *       overlap; each new state takes its snapshot of the current {@code pnt_seq}, as
  *       {@code kick_one_cpu()} does.
@@ -140,7 +140,7 @@ public final class PntSeqStress {
 
     /**
      * The {@code SCX_KICK_WAIT} handshake: CPU 1 has kicked CPU 0 with {@code SCX_KICK_WAIT} and
-     * spins in {@link Ext#pollKickWait} (the real loop of {@code kick_cpus_irq_workfn()}); the
+     * spins in {@link ExtKick#pollKickWait} (the real loop of {@code kick_cpus_irq_workfn()}); the
      * signal is CPU 0's next pick. The waiter must return.
      */
     @JCStressTest(Mode.Termination)
@@ -167,7 +167,7 @@ public final class PntSeqStress {
         /** ext.c: kick_cpus_irq_workfn(), the SCX_KICK_WAIT spin, as Kernel.flushIrqWork() runs it. */
         @Actor
         public void waiter() {
-            while (!KERNEL.ext.pollKickWait(kicker)) {
+            while (!KERNEL.ext.kick.pollKickWait(kicker)) {
                 Thread.onSpinWait();
             }
         }

@@ -14,9 +14,9 @@ import org.openjdk.jcstress.infra.results.III_Result;
 
 /**
  * The seed's {@code scx_bpf_reenqueue_local()} snapshot against a remote insert into the same
- * local DSQ, on the emulator's own {@link Ext#reenqueueSnapshot} (the body of
- * {@link Ext#reenqueueLocal}: snapshot {@code nr}, then take the first task that many times) and
- * {@link Ext#dispatchEnqueue}.
+ * local DSQ, on the emulator's own {@link ExtDispatch#reenqueueSnapshot} (the body of
+ * {@link ExtDispatch#reenqueueLocal}: snapshot {@code nr}, then take the first task that many times) and
+ * {@link ExtDispatch#dispatchEnqueue}.
  *
  * <pre>
  *   CPU 0: ops.cpu_release()                          CPU 1: dispatch_to_local_dsq(rq 0)
@@ -63,7 +63,8 @@ public class ReenqueueLocalStress {
     static final Rq RQ0 = KERNEL.rq(0);
 
     /** The verdict the snapshot guards against: straight back to this CPU's local DSQ. */
-    static final Ext.Reenqueuer BACK_TO_LOCAL = (ext, ctx, rq, dsq, p) -> ext.dispatchEnqueue(dsq, p, 0);
+    static final ExtDispatch.Reenqueuer BACK_TO_LOCAL =
+        (ext, ctx, rq, dsq, p) -> ext.dispatch.dispatchEnqueue(dsq, p, 0);
 
     @JCStressTest
     @Outcome(id = "3, 3, 123", expect = ACCEPTABLE, desc = "remote insert first: the snapshot takes a, b, q; "
@@ -81,8 +82,8 @@ public class ReenqueueLocalStress {
         public SnapshotVsRemoteInsert() {
             RQ0.lock.lock();
             try {
-                EXT.dispatchEnqueue(local, a, 0);
-                EXT.dispatchEnqueue(local, b, 0);
+                EXT.dispatch.dispatchEnqueue(local, a, 0);
+                EXT.dispatch.dispatchEnqueue(local, b, 0);
             } finally {
                 RQ0.lock.unlock();
             }
@@ -96,7 +97,7 @@ public class ReenqueueLocalStress {
         public void cpuRelease(III_Result r) {
             RQ0.lock.lock();
             try {
-                r.r1 = EXT.reenqueueSnapshot(RQ0.ctx, RQ0, local, BACK_TO_LOCAL);
+                r.r1 = EXT.dispatch.reenqueueSnapshot(RQ0.ctx, RQ0, local, BACK_TO_LOCAL);
             } finally {
                 RQ0.lock.unlock();
             }
@@ -106,7 +107,7 @@ public class ReenqueueLocalStress {
         public void remoteInsert() {
             RQ0.lock.lock();
             try {
-                EXT.dispatchEnqueue(local, q, 0);
+                EXT.dispatch.dispatchEnqueue(local, q, 0);
             } finally {
                 RQ0.lock.unlock();
             }

@@ -49,7 +49,7 @@ public class BrokenHoldingCpuStress {
         final Task p = new Task(7, "p", Task.SCHED_EXT, 0, false, CpuMask.of(0, 1), null, 0);
 
         public NoRecheck() {
-            HoldingCpuStress.EXT.dispatchEnqueue(dsq, p, 0);
+            HoldingCpuStress.EXT.dispatch.dispatchEnqueue(dsq, p, 0);
         }
 
         @Actor
@@ -66,7 +66,7 @@ public class BrokenHoldingCpuStress {
             Rq rq0 = HoldingCpuStress.RQ0;
             rq0.lock.lock();
             try {
-                HoldingCpuStress.EXT.dispatchDequeue(rq0, p); // no holding_cpu re-check: always "won"
+                HoldingCpuStress.EXT.dispatch.dispatchDequeue(rq0, p); // no holding_cpu re-check: always "won"
             } finally {
                 rq0.lock.unlock();
             }
@@ -79,7 +79,7 @@ public class BrokenHoldingCpuStress {
             rq0.lock.lock();
             try {
                 r.r2 = p.scx.dsq != null ? 1 : 0;
-                HoldingCpuStress.EXT.dispatchDequeue(rq0, p);
+                HoldingCpuStress.EXT.dispatch.dispatchDequeue(rq0, p);
             } finally {
                 rq0.lock.unlock();
             }

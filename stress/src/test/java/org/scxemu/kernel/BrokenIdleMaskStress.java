@@ -14,7 +14,7 @@ import org.openjdk.jcstress.infra.results.ZZZ_Result;
 /**
  * Deliberately broken variant of {@link IdleMaskStress.ClaimSameCpu}: the teeth of that suite. The
  * claim is {@code test_and_clear_cpu_idle()} with the cmpxchg replaced by a test, then a store
- * (a check-then-act on the real {@code Ext.idleCpu} bitmap); same outcome table.
+ * (a check-then-act on the real {@code ExtIdle.idleCpu} bitmap); same outcome table.
  *
  * <p>Test tree on purpose: never in {@code jcstress.jar}, so CI never runs it. Run by hand:
  * <pre>
@@ -49,11 +49,11 @@ public final class BrokenIdleMaskStress {
     /** test_and_clear_cpu_idle() without the cmpxchg: test, then store. */
     static boolean brokenTestAndClear(Ext ext, int cpu) {
         long bit = 1L << cpu;
-        long old = ext.idleCpu.get(cpu >>> 6);
+        long old = ext.idle.idleCpu.get(cpu >>> 6);
         if ((old & bit) == 0) {
             return false;
         }
-        ext.idleCpu.set(cpu >>> 6, old & ~bit);
+        ext.idle.idleCpu.set(cpu >>> 6, old & ~bit);
         return true;
     }
 
@@ -67,7 +67,7 @@ public final class BrokenIdleMaskStress {
         final Ext ext = new Ext(IdleMaskStress.KERNEL);
 
         public ClaimSameCpu() {
-            ext.resetIdleMasks();
+            ext.idle.resetIdleMasks();
         }
 
         @Actor
@@ -82,7 +82,7 @@ public final class BrokenIdleMaskStress {
 
         @Arbiter
         public void arbiter(ZZZ_Result r) {
-            r.r3 = ext.testCpuIdle(1);
+            r.r3 = ext.idle.testCpuIdle(1);
         }
     }
 }

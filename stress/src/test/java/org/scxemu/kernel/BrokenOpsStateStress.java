@@ -77,7 +77,7 @@ public final class BrokenOpsStateStress {
                 }
                 Thread.onSpinWait();
             }
-            ext.dispatchEnqueue(ext.globalDsq, p, SCX_ENQ_CLEAR_OPSS);
+            ext.dispatch.dispatchEnqueue(ext.globalDsq, p, SCX_ENQ_CLEAR_OPSS);
         } finally {
             rq.lock.unlock();
         }

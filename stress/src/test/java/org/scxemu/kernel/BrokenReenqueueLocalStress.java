@@ -50,8 +50,8 @@ public class BrokenReenqueueLocalStress {
             Rq rq0 = ReenqueueLocalStress.RQ0;
             rq0.lock.lock();
             try {
-                ReenqueueLocalStress.EXT.dispatchEnqueue(local, a, 0);
-                ReenqueueLocalStress.EXT.dispatchEnqueue(local, b, 0);
+                ReenqueueLocalStress.EXT.dispatch.dispatchEnqueue(local, a, 0);
+                ReenqueueLocalStress.EXT.dispatch.dispatchEnqueue(local, b, 0);
             } finally {
                 rq0.lock.unlock();
             }
@@ -66,8 +66,8 @@ public class BrokenReenqueueLocalStress {
                 int i = 0;
                 while (local.lpNr() > 0 && i < 10) { // no snapshot: nr is re-read each round
                     Task p = local.first();
-                    ext.dispatchDequeue(rq0, p);
-                    ext.dispatchEnqueue(local, p, 0);
+                    ext.dispatch.dispatchDequeue(rq0, p);
+                    ext.dispatch.dispatchEnqueue(local, p, 0);
                     i++;
                 }
                 r.r1 = i;
@@ -81,7 +81,7 @@ public class BrokenReenqueueLocalStress {
             Rq rq0 = ReenqueueLocalStress.RQ0;
             rq0.lock.lock();
             try {
-                ReenqueueLocalStress.EXT.dispatchEnqueue(local, q, 0);
+                ReenqueueLocalStress.EXT.dispatch.dispatchEnqueue(local, q, 0);
             } finally {
                 rq0.lock.unlock();
             }

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Lincheck model checking of a CPU's local DSQ as a concurrent object, on the emulator's own
- * {@link Dsq} and {@link Ext#dispatchEnqueue}, used as the kernel uses it: insert (a remote CPU's
+ * {@link Dsq} and {@link ExtDispatch#dispatchEnqueue}, used as the kernel uses it: insert (a remote CPU's
  * {@code dispatch_to_local_dsq()}, FIFO or {@code SCX_ENQ_HEAD}), unlink (the owner's
  * {@code dispatch_dequeue()}) and first ({@code pick_next_task_scx()}) under the DSQ's rq lock;
  * {@code nr} read lock-free with READ_ONCE ({@code balance_scx()}'s check).
@@ -83,7 +83,7 @@ public class LocalDsqLincheckTest {
             if (p.scx.dsq != null) {
                 return false;
             }
-            KERNEL.ext.dispatchEnqueue(dsq, p, head ? SCX_ENQ_HEAD : 0);
+            KERNEL.ext.dispatch.dispatchEnqueue(dsq, p, head ? SCX_ENQ_HEAD : 0);
             return true;
         }
 
@@ -96,7 +96,7 @@ public class LocalDsqLincheckTest {
                 if (p.scx.dsq != dsq) {
                     return false;
                 }
-                KERNEL.ext.dispatchDequeue(rq, p);
+                KERNEL.ext.dispatch.dispatchDequeue(rq, p);
                 return true;
             } finally {
                 rq.lock.unlock();

@@ -24,8 +24,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Lincheck model checking of the task ops-state machine (drawn in {@link SchedExtEntity}) on the
  * emulator's own {@code Ext.finishDispatch} and {@code Ext.opsDequeue} (private; reached through
- * the private-lookup handles of {@link OpsStateStress}), {@link Ext#dispatchEnqueue},
- * {@link Ext#dispatchDequeue} and the real ops-state accessors ({@link SchedExtEntity}'s ops-state
+ * the private-lookup handles of {@link OpsStateStress}), {@link ExtDispatch#dispatchEnqueue},
+ * {@link ExtDispatch#dispatchDequeue} and the real ops-state accessors ({@link SchedExtEntity}'s ops-state
  * word). Until {@link StaticKey} stopped being a record, {@code ops_dequeue()} here was a mirror:
  * its QUEUED branch reads a static key, and Lincheck 2.39 cannot take a record's static fields
  * ("can't get base address on a record class", reported as "Non-determinism found").
@@ -62,7 +62,7 @@ import org.junit.jupiter.api.Test;
  * |   finishDispatch(3)                                                          |
  * |     s.readOnceOpsState(): 6 at BrokenOpsStateMachine.finishDispatch(...)     |  (QUEUED | qseq 1)
  * |     s.casOpsState(6, 3): true at BrokenOpsStateMachine.finishDispatch(...)   |  (-&gt; DISPATCHING)
- * |     ext.dispatchEnqueue(Dsq#1, Task#1, 72057594037927936)                     |  (SCX_ENQ_CLEAR_OPSS)
+ * |     ext.dispatch.dispatchEnqueue(Dsq#1, Task#1, 72057594037927936)                     |  (SCX_ENQ_CLEAR_OPSS)
  * </pre>
  *
  * <p>How to run: {@code mvn -B -ntp -o test -pl stress -Dtest=OpsStateLincheckTest} (about 20 s on an idle machine).
@@ -150,7 +150,7 @@ public class OpsStateLincheckTest {
                 opsDequeue();
                 // ops_dequeue() returned on NONE, loaded with acquire: a winning dispatch's link is visible
                 int onDsq = p.scx.dsq != null ? 1 : 0;
-                ext.dispatchDequeue(rq, p);
+                ext.dispatch.dispatchDequeue(rq, p);
                 p.scx.flags &= ~SCX_TASK_QUEUED;
                 return onDsq + 1;
             } finally {
@@ -204,7 +204,7 @@ public class OpsStateLincheckTest {
                 }
                 Thread.onSpinWait();
             }
-            ext.dispatchEnqueue(ext.globalDsq, p, SCX_ENQ_CLEAR_OPSS);
+            ext.dispatch.dispatchEnqueue(ext.globalDsq, p, SCX_ENQ_CLEAR_OPSS);
         }
     }
 
