@@ -699,8 +699,8 @@ public final class Ext {
         if (stickyCpu >= 0) {
             s.stickyCpu = -1;
         }
-        // Restoring a running task will be immediately followed by set_next_task_scx() which
-        // expects the task to not be on the BPF scheduler: force the local DSQ.
+        // A running task put back (a RESTORE re-enqueue) goes straight to set_next_task_scx(),
+        // which wants it off the BPF scheduler's hands: send it to this CPU's local DSQ.
         if ((coreEnqFlags & Kernel.ENQUEUE_RESTORE) != 0 && rq.curr == p) {
             stickyCpu = rq.cpu;
         }
@@ -756,7 +756,7 @@ public final class Ext {
             enqueueGlobal(p, enqFlags);
             return;
         }
-        // DSQ bypass didn't trigger, enqueue on the BPF scheduler
+        // none of the shortcuts above applied: the task goes to ops.enqueue()
         long qseq = (rq.scx.opsQseq++) << SCX_OPSS_QSEQ_SHIFT;
         if (s.readOnceOpsState() != SCX_OPSS_NONE) {
             throw new KernelBug("do_enqueue_task: ops_state of " + p + " is 0x"
@@ -776,8 +776,8 @@ public final class Ext {
             dispatch.directDispatch(ctx, p, enqFlags);
             return;
         }
-        // If not directly dispatched, QUEUEING isn't clear yet and dispatch or dequeue may be
-        // waiting. The store_release matches their load_acquire.
+        // No direct dispatch: the task is still QUEUEING, and a dispatching or dequeuing CPU may
+        // be spinning on that. This release store pairs with the acquire in their wait.
         kernel.tracer.ops_state(p, SCX_OPSS_QUEUEING | qseq, SCX_OPSS_QUEUED | qseq);
         s.soOpsState(SCX_OPSS_QUEUED | qseq);
         RacePoint.at(RacePoint.OPS_STATE);
@@ -806,8 +806,8 @@ public final class Ext {
         }
         ExecCtx ctx = ExecCtx.current(kernel);
         opsDequeue(ctx, p, deqFlags);
-        // A currently running task which is going off rq first gets dequeued and then stops
-        // running: trigger ops.stopping() early here instead of in put_prev_task_scx().
+        // The current task leaving the rq is dequeued before it is switched out, so its
+        // ops.stopping() is sent now rather than from put_prev_task_scx().
         if (rq.curr == p) {
             updateCurrScx(rq);
             if (ScxKeys.HAS_STOPPING.enabled()) {
@@ -831,15 +831,15 @@ public final class Ext {
     /** ext.c: ops_dequeue() */
     private void opsDequeue(ExecCtx ctx, Task p, long deqFlags) {
         SchedExtEntity s = p.scx;
-        // dequeue is always temporary, don't reset runnable_at
+        // a dequeue is never final here: keep runnable_at as it is
         clrTaskRunnable(p, false);
-        // acquire ensures that we see the preceding updates on QUEUED
+        // load-acquire: if the state reads QUEUED, the writes made before it are seen too
         long opss = s.laOpsState();
         switch ((int) (opss & SCX_OPSS_STATE_MASK)) {
             case (int) SCX_OPSS_NONE:
                 break;
             case (int) SCX_OPSS_QUEUEING:
-                // QUEUEING is started and finished while holding p's rq lock.
+                // QUEUEING begins and ends under p's rq lock, which we hold: it cannot be seen.
                 throw new KernelBug("ops_dequeue: " + p + " is QUEUEING under its rq lock");
             case (int) SCX_OPSS_QUEUED:
                 if (ScxKeys.HAS_DEQUEUE.enabled()) {
@@ -861,8 +861,8 @@ public final class Ext {
     }
 
     private void waitDispatchingThenNone(Task p) {
-        // p is being dispatched to a DSQ: wait for the transfer to complete so p doesn't get
-        // added to its DSQ after dequeueing is complete.
+        // Another CPU is moving p to a DSQ right now. Wait until it is done, or p would land on
+        // that DSQ after this dequeue has finished.
         waitOpsState(p, SCX_OPSS_DISPATCHING);
         if (p.scx.readOnceOpsState() != SCX_OPSS_NONE) {
             throw new KernelBug("ops_dequeue: " + p + " ops_state 0x" + Long.toHexString(p.scx.readOnceOpsState())
@@ -895,9 +895,9 @@ public final class Ext {
         sx.flags |= SCX_RQ_BALANCING;
         try {
             if (cpuPreemptEnabled() && sx.lpCpuReleased()) {
-                // If the previous sched_class for the current CPU was not SCX, notify the BPF
-                // scheduler that it again has control of the core. This callback complements
-                // ->cpu_release(), which is emitted in scx_next_task_picked().
+                // A higher class had this CPU since the last release: tell the BPF scheduler
+                // the CPU is back under its control. The counterpart of the ops.cpu_release()
+                // sent from scx_next_task_picked().
                 if (ScxKeys.HAS_CPU_ACQUIRE.enabled()) {
                     callCpuAcquire(ctx, rq.cpu);
                 }
@@ -909,14 +909,14 @@ public final class Ext {
             }
             if (prevOnScx) {
                 updateCurrScx(rq);
-                // If prev is runnable & has slice left, it has priority and fetching more just
-                // increases latency for the fetched tasks.
+                // prev still queued with slice to spare goes on running: pulling more work now
+                // would only make the pulled tasks wait longer.
                 if ((prev.scx.flags & SCX_TASK_QUEUED) != 0 && prev.scx.slice != 0 && !scxOpsBypassing()) {
                     prev.scx.flags |= SCX_TASK_BAL_KEEP;
                     return true;
                 }
             }
-            // if there already are tasks to run, nothing to do
+            // something is queued locally already: done
             if (sx.localDsq.readOnceNr() != 0) {
                 return true;
             }
@@ -937,8 +937,8 @@ public final class Ext {
                 if (dispatch.consumeDispatchQ(rq, globalDsq)) {
                     return true;
                 }
-                // ops.dispatch() can trap us in this loop by repeatedly dispatching ineligible
-                // tasks. Bail after a few rounds and kick ourselves to retry.
+                // A scheduler that keeps handing over tasks this CPU cannot take would spin
+                // here forever: stop after a bounded number of rounds and self-kick to retry.
                 if (--nrLoops == 0) {
                     kick.kickCpu(ctx, rq.cpu, 0);
                     break;
@@ -977,13 +977,13 @@ public final class Ext {
         SchedExtEntity s = p.scx;
         ExecCtx ctx = ExecCtx.current(kernel);
         if ((s.flags & SCX_TASK_QUEUED) != 0) {
-            // Core-sched might decide to execute p before it is dispatched. Call ops_dequeue()
-            // to notify the BPF scheduler.
+            // p was chosen (core scheduling) while the BPF scheduler still holds it: take it
+            // back through ops_dequeue() so the scheduler learns about it.
             opsDequeue(ctx, p, SCX_DEQ_CORE_SCHED_EXEC);
             dispatch.dispatchDequeue(rq, p);
         }
         p.execStart = kernel.now();
-        // see dequeue_task_scx() on why we skip when !QUEUED
+        // a task that is not QUEUED got its op from dequeue_task_scx() already
         if (ScxKeys.HAS_RUNNING.enabled() && (s.flags & SCX_TASK_QUEUED) != 0) {
             callTaskOp(ctx, ScxOp.RUNNING, p, 0);
         }
@@ -1004,7 +1004,7 @@ public final class Ext {
             RacePoint.at(RacePoint.PNT_SEQ);
         }
         updateCurrScx(rq);
-        // see dequeue_task_scx() on why we skip when !QUEUED
+        // a task that is not QUEUED got its op from dequeue_task_scx() already
         if (ScxKeys.HAS_STOPPING.enabled() && (s.flags & SCX_TASK_QUEUED) != 0) {
             callTaskOp(ctx, ScxOp.STOPPING, p, 1);
         }
@@ -1017,15 +1017,14 @@ public final class Ext {
         }
         if ((s.flags & SCX_TASK_QUEUED) != 0) {
             setTaskRunnable(rq, p);
-            // If p has slice left and balance_scx() didn't tag it for keeping, p is getting
-            // preempted by a higher priority scheduler class. Leave it at the head of the local
-            // DSQ.
+            // Slice left but no keep tag from balance_scx(): a class above ext took the CPU.
+            // p goes back to the front of this CPU's local DSQ.
             if (s.slice != 0 && !scxOpsBypassing()) {
                 dispatch.dispatchEnqueue(rq.scx.localDsq, p, SCX_ENQ_HEAD);
                 return;
             }
-            // If the local DSQ is empty, tell ops.enqueue() that p is the only one available
-            // for this cpu.
+            // An empty local DSQ: flag SCX_ENQ_LAST so ops.enqueue() knows nothing else is
+            // waiting for this CPU.
             if (rq.scx.localDsq.lpNr() == 0) {
                 doEnqueueTask(ctx, rq, p, SCX_ENQ_LAST, -1);
             } else {
@@ -1049,7 +1048,7 @@ public final class Ext {
     /** ext.c: task_tick_scx() */
     void taskTickScx(Rq rq, Task curr) {
         updateCurrScx(rq);
-        // While bypassing, always resched as we can't trust the slice management.
+        // Bypass mode ignores the scheduler's slices: reschedule on every tick.
         if (scxOpsBypassing()) {
             curr.scx.slice = 0;
         } else if (ScxKeys.HAS_TICK.enabled()) {
@@ -1111,8 +1110,8 @@ public final class Ext {
             return;
         }
         Rq.ScxRq sx = rq.scx;
-        // Pairs with the smp_load_acquire() issued by a CPU in kick_cpus_irq_workfn() who is
-        // waiting for this CPU to perform a reschedule.
+        // Release; the acquire it pairs with is in a kicker's SCX_KICK_WAIT spin
+        // (kick_cpus_irq_workfn()), which waits for this CPU to go through a pick.
         sx.bumpPntSeq();
         RacePoint.at(RacePoint.PNT_SEQ);
         if (active.above(SchedClass.EXT)) {
@@ -1121,13 +1120,13 @@ public final class Ext {
         if (!cpuPreemptEnabled()) {
             return;
         }
-        // The callback is conceptually meant to convey that the CPU is no longer under the
-        // control of SCX. Don't invoke it if the CPU is staying on SCX, or going idle.
+        // ops.cpu_release() means "a class above you has this CPU now"; staying on ext or
+        // going idle is not that, so nothing is sent.
         if (!active.above(SchedClass.EXT)) {
             return;
         }
-        // SCX was preempted by a higher priority sched_class: invoke ->cpu_release() if we have
-        // not done so already. Only once between SCX being preempted and regaining control.
+        // A higher class won the pick: release, unless this window was already reported
+        // (one release per stretch between losing the CPU and getting it back).
         releaseOnce(rq, active, p);
     }
 
@@ -1174,23 +1173,21 @@ public final class Ext {
         SchedClass nextClass = next.schedClass;
         Rq.ScxRq sx = rq.scx;
         if (CoreProfile.PNT_SEQ_ON_SWITCH.enabled()) {
-            // Pairs with the smp_load_acquire() issued by a CPU in kick_cpus_irq_workfn() who is
-            // waiting for this CPU to perform a reschedule.
+            // Release; the acquire it pairs with is in a kicker's SCX_KICK_WAIT spin
+            // (kick_cpus_irq_workfn()), which waits for this CPU to go through a pick.
             sx.bumpPntSeq();
             RacePoint.at(RacePoint.PNT_SEQ);
         }
         if (!cpuPreemptEnabled()) {
             return;
         }
-        // The callback is conceptually meant to convey that the CPU is no longer under the
-        // control of SCX. Therefore, we don't need to invoke the callback if the next class is
-        // below SCX (SCX itself or idle).
+        // ops.cpu_release() means "a class above you has this CPU now": a next task of ext
+        // itself or of the idle class is not that, so nothing is sent.
         if (!nextClass.above(SchedClass.EXT)) {
             return;
         }
-        // At this point we know that SCX was preempted by a higher priority sched_class, so
-        // invoke the ->cpu_release() callback if we have not done so already. We only send the
-        // callback once between SCX being preempted, and it regaining control of the CPU.
+        // A higher class takes over: release, unless this window was already reported (one
+        // release per stretch between losing the CPU and getting it back).
         releaseOnce(rq, nextClass, next);
     }
 

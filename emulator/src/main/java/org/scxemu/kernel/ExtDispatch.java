@@ -103,8 +103,8 @@ final class ExtDispatch {
             s.dsq = dsq;
             s.ddspDsqId = SCX_DSQ_INVALID;
             s.ddspEnqFlags = 0;
-            // We're transitioning out of QUEUEING or DISPATCHING. store_release to match
-            // waiters' load_acquire.
+            // Leaving QUEUEING or DISPATCHING: a release store, paired with the acquire of a CPU
+            // spinning in wait_ops_state().
             if ((enqFlags & SCX_ENQ_CLEAR_OPSS) != 0) {
                 kernel.tracer.ops_state_clear(p);
                 s.soOpsState(SCX_OPSS_NONE);
@@ -145,8 +145,8 @@ final class ExtDispatch {
         SchedExtEntity s = p.scx;
         Dsq dsq = s.dsq;
         if (dsq == null) {
-            // When dispatching directly from the BPF scheduler to a local DSQ, the task isn't
-            // associated with any DSQ but holding_cpu may be set under DISPATCHING.
+            // On no DSQ: a task moving to a local DSQ straight from the BPF scheduler is in that
+            // state while DISPATCHING, with holding_cpu possibly set.
             if (s.readOnceHoldingCpu() >= 0) {
                 s.writeOnceHoldingCpu(-1);
             }
@@ -253,7 +253,7 @@ final class ExtDispatch {
     private void finishDispatch(ExecCtx ctx, Rq rq, Task p, long qseqAtDispatch, long dsqId, long enqFlags) {
         SchedExtEntity s = p.scx;
         for (;;) {
-            // No need for _acquire here. p is accessed only after a successful cmpxchg.
+            // an opaque read is enough: p is only touched once the CAS below has succeeded
             long opss = s.readOnceOpsState();
             long state = opss & SCX_OPSS_STATE_MASK;
             if (state == SCX_OPSS_DISPATCHING || state == SCX_OPSS_NONE) {
@@ -300,8 +300,8 @@ final class ExtDispatch {
             dispatchEnqueue(globalDsq, p, enqFlags | SCX_ENQ_CLEAR_OPSS);
             return;
         }
-        // Mark the task under transfer with holding_cpu, release DISPATCHING, then lock the
-        // source rq. The store_release ensures that dequeue sees holding_cpu.
+        // Claim p with holding_cpu, leave DISPATCHING, then take the source rq's lock. The
+        // release store makes holding_cpu visible to a dequeue that sees the new state.
         p.scx.writeOnceHoldingCpu(ctx.cpu);
         kernel.tracer.ops_state(p, SCX_OPSS_DISPATCHING, SCX_OPSS_NONE);
         p.scx.soOpsState(SCX_OPSS_NONE);
@@ -313,7 +313,7 @@ final class ExtDispatch {
             srcRq.lock.lock();
         }
         Rq locked = srcRq;
-        // task_rq couldn't have changed if we're still the holding cpu
+        // holding_cpu still ours means nobody moved p to another rq meanwhile
         if (p.scx.readOnceHoldingCpu() == ctx.cpu && srcRq == rqs[p.readOnceCpu()]) {
             if (srcRq == dstRq) {
                 p.scx.writeOnceHoldingCpu(-1);
@@ -322,7 +322,7 @@ final class ExtDispatch {
                 moveRemoteTaskToLocalDsq(p, enqFlags, srcRq, dstRq);
                 locked = dstRq;
             }
-            // if the destination CPU is idle, wake it up
+            // a destination CPU running something lower (e.g. idle) is told to reschedule
             if (p.schedClass.above(dstRq.curr.schedClass)) {
                 kernel.reschedCurr(dstRq);
             }
@@ -339,7 +339,7 @@ final class ExtDispatch {
      */
     private void moveRemoteTaskToLocalDsq(Task p, long enqFlags, Rq srcRq, Rq dstRq) {
         srcRq.assertHeld();
-        // the following marks p MIGRATING which excludes dequeue
+        // deactivating sets on_rq to MIGRATING, which keeps dequeues away from p
         kernel.deactivateTask(srcRq, p, 0);
         kernel.setTaskCpu(p, dstRq.cpu);
         p.scx.stickyCpu = dstRq.cpu;
@@ -372,7 +372,7 @@ final class ExtDispatch {
      */
     boolean consumeDispatchQ(Rq rq, Dsq dsq) {
         for (;;) {
-            // Test the list without locking and skip if it seems empty.
+            // racy emptiness check first, so an empty DSQ costs no lock
             if (dsq.racyEmpty()) {
                 return false;
             }
@@ -449,7 +449,7 @@ final class ExtDispatch {
         dsq.lock.unlock();
         RacePoint.at(RacePoint.CROSS_CPU_MOVE);
         srcRq.lock.lock();
-        // task_rq couldn't have changed if we're still the holding cpu
+        // holding_cpu still ours means nobody moved p to another rq meanwhile
         return p.scx.readOnceHoldingCpu() == cpu && srcRq == rqs[p.readOnceCpu()];
     }
 

@@ -65,8 +65,8 @@ final class ExtIdle {
             ext.scxOpsError("built-in idle tracking is disabled");
             return prevCpu;
         }
-        // If WAKE_SYNC, the waker's local DSQ is empty, and the system is under utilized, wake
-        // up p to the local DSQ of the waker.
+        // A sync wakeup from a CPU with nothing queued locally, while some CPU is idle: p goes
+        // to the waker's CPU.
         if ((wakeFlags & SCX_WAKE_SYNC) != 0 && p.cpusAllowed.weight() > 1 && !idleMaskEmpty() && ctx.rq != null
                 && (ctx.rq.curr.pflags & Task.PF_EXITING) == 0) {
             int cpu = ctx.cpu;

@@ -36,7 +36,7 @@ final class ExtKick {
         if (!ext.opsCpuValid(cpu, null)) {
             return;
         }
-        // While bypassing for PM ops, IRQ handling may not be online: suppress kicking.
+        // Bypass (e.g. around suspend) may run with interrupts unavailable: no kicks then.
         if (ext.scxOpsBypassing()) {
             return;
         }
@@ -79,7 +79,7 @@ final class ExtKick {
         boolean shouldWait = false;
         rq.lock.lock();
         try {
-            // During CPU hotplug, a CPU may depend on kicking itself to make forward progress.
+            // A CPU going offline may need its own kick to get anywhere, so self-kicks pass.
             if (rq.online || cpu == ctx.cpu) {
                 if (ExecCtx.testBit(ctx.cpusToPreempt, cpu)) {
                     Task curr = rq.curr;

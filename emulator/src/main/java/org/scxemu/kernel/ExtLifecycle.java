@@ -301,7 +301,7 @@ final class ExtLifecycle {
             } finally {
                 kernel.forkRwsem.writeLock().unlock();
             }
-            // no task is on scx, turn off all the switches and flush in-progress calls
+            // every task has left ext: disable the static keys, draining calls still in flight
             for (StaticKey k : ScxKeys.all()) {
                 k.disable();
             }

@@ -183,7 +183,7 @@ public final class Kfuncs {
             if (!ext.dsqHash.remove(dsqId, dsq)) {
                 return;
             }
-            // Mark dead by invalidating ->id to prevent dispatch_enqueue() from queueing more.
+            // An invalid id marks the DSQ dead: dispatch_enqueue() refuses it from now on.
             dsq.setId(SCX_DSQ_INVALID);
         } finally {
             dsq.lock.unlock();

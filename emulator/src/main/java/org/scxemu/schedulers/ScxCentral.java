@@ -161,8 +161,8 @@ public final class ScxCentral implements SchedExtOps {
     }
 
     /**
-     * We are offloading all scheduling decisions to the central CPU, so being the last task on a
-     * CPU means nothing special: enqueue it like any other.
+     * Every decision is made on the central CPU, so the last runnable task of some other CPU is
+     * nothing special: it is enqueued like the rest.
      */
     @Override
     public long flags() {
@@ -219,8 +219,8 @@ public final class ScxCentral implements SchedExtOps {
                 continue;
             }
 
-            // If we can't run the task at the top, do the dumb thing and bounce it to the
-            // fallback dsq.
+            // The head task may not run on this CPU: the simple answer is to park it on the
+            // fallback DSQ.
             if (!p.cpusPtr().test(cpu)) {
                 nrMismatches.incrementAndGet();
                 scx_bpf_dispatch(p, FALLBACK_DSQ_ID, SCX_SLICE_INF, 0);
@@ -233,7 +233,7 @@ public final class ScxCentral implements SchedExtOps {
                 continue;
             }
 
-            // dispatch to local and mark that @cpu doesn't need more
+            // straight to @cpu's local DSQ; the caller clears @cpu's request
             scx_bpf_dispatch(p, SCX_DSQ_LOCAL_ON | cpu, SCX_SLICE_INF, 0);
 
             if (cpu != centralCpu) {
@@ -253,14 +253,14 @@ public final class ScxCentral implements SchedExtOps {
             if (!timerStarted.get()) {
                 startTimer();
             }
-            // dispatch for all other CPUs first
+            // serve the other CPUs before this one
             nrDispatches.incrementAndGet();
 
             for (int c = 0; c < nrCpuIds; c++) {
                 if (scx_bpf_dispatch_nr_slots() == 0) {
                     break;
                 }
-                // central's gimme is never set
+                // (the central CPU never raises its own request flag)
                 if (!cpuGimmeTask[c].get()) {
                     continue;
                 }
@@ -269,16 +269,16 @@ public final class ScxCentral implements SchedExtOps {
                 }
             }
 
-            // Retry if we ran out of dispatch buffer slots, as we might have skipped some CPUs
-            // and also need to dispatch for self. The core retries by itself only when the local
-            // DSQ is empty, which we cannot rely on as we dispatch for other CPUs too: kick self.
+            // A full dispatch buffer may have left some CPUs unserved, and this CPU has nothing
+            // yet. The core only loops again when our local DSQ stays empty, which is not
+            // guaranteed here since we fill other CPUs' DSQs: a self-kick brings us back.
             if (scx_bpf_dispatch_nr_slots() == 0) {
                 nrRetries.incrementAndGet();
                 scx_bpf_kick_cpu(centralCpu, SCX_KICK_PREEMPT);
                 return;
             }
 
-            // look for a task to run on the central CPU
+            // now this CPU's own turn
             if (scx_bpf_consume(FALLBACK_DSQ_ID)) {
                 return;
             }
@@ -290,7 +290,7 @@ public final class ScxCentral implements SchedExtOps {
 
             cpuGimmeTask[cpu].set(true);
 
-            // Force dispatch on the scheduling CPU so that it finds a task to run for us.
+            // Wake the central CPU into its dispatch so that it picks something for this one.
             scx_bpf_kick_cpu(centralCpu, SCX_KICK_PREEMPT);
         }
     }
@@ -300,7 +300,7 @@ public final class ScxCentral implements SchedExtOps {
     public void running(Task p) {
         int cpu = scx_bpf_task_cpu(p);
         long now = bpf_ktime_get_ns();
-        cpuStartedAt[cpu].set(now != 0 ? now : 1); // 0 indicates idle
+        cpuStartedAt[cpu].set(now != 0 ? now : 1); // 0 is reserved for "nothing running"
     }
 
     /** central_stopping() */
@@ -329,7 +329,7 @@ public final class ScxCentral implements SchedExtOps {
                 continue;
             }
 
-            // kick iff the current one exhausted its slice
+            // only a CPU whose current task used up its slice is kicked
             long startedAt = cpuStartedAt[cpu].get();
             if (startedAt != 0 && vtimeBefore(now, startedAt + sliceNs)) {
                 continue;
