@@ -274,7 +274,7 @@ public final class TraceRecorder implements Tracer {
                     }
                     case RELEASE: {
                         Map<String, Object> e = event("cpu_release", "scx", "i", 0, cpu, t);
-                        e.put("args", Map.of("reason", reasonName(buf.x[i]), "next", String.valueOf(buf.a[i])));
+                        e.put("args", ordered("reason", reasonName(buf.x[i]), "next", String.valueOf(buf.a[i])));
                         ev.add(e);
                         break;
                     }
@@ -342,11 +342,24 @@ public final class TraceRecorder implements Tracer {
         return root;
     }
 
+    /**
+     * A small JSON object with its keys in the order given. Never {@code Map.of()} for more than
+     * one key: its iteration order changes from one JVM to the next, and a trace must come out
+     * byte for byte the same for one seed.
+     */
+    private static Map<String, Object> ordered(Object... keysAndValues) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            m.put((String) keysAndValues[i], keysAndValues[i + 1]);
+        }
+        return m;
+    }
+
     private Map<String, Object> slice(int cpu, Task p, long cls, long fromNs, long toNs) {
         String c = className(cls);
         Map<String, Object> e = event(p.toString(), c, "X", 0, cpu, fromNs);
         e.put("dur", Math.max(0, toNs - fromNs) / 1000.0);
-        e.put("args", Map.of("pid", (long) p.pid, "class", c));
+        e.put("args", ordered("pid", (long) p.pid, "class", c));
         return e;
     }
 
