@@ -289,6 +289,19 @@ public final class Kfuncs {
         return p.readOnceCpu();
     }
 
+    /**
+     * ext.c: scx_bpf_cpu_rq(): the rq of {@code cpu}, for reading (any context, as in 6.12's
+     * scx_kfunc_ids_any); a CPU out of range ejects the scheduler with ops_cpu_valid()'s message
+     * and returns null.
+     */
+    public static Rq cpuRq(int cpu) {
+        ExecCtx ctx = enter(Kfunc.CPU_RQ);
+        if (!ctx.kernel.ext.opsCpuValid(cpu, null)) {
+            return null;
+        }
+        return ctx.kernel.rqs[cpu];
+    }
+
     /** bpf_task_from_pid(): the task with this pid, or null. */
     public static Task taskFromPid(int pid) {
         return ExecCtx.currentAny().kernel.findTaskByPid(pid);

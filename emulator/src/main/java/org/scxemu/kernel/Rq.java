@@ -124,6 +124,15 @@ public final class Rq {
     }
 
     /**
+     * {@code rq->nr_running}: tasks on this rq, of every class. Guarded by the rq lock; read
+     * without it this is a racy snapshot (a plain int read: never torn, possibly stale), as a
+     * BPF scheduler's read through {@code scx_bpf_cpu_rq()} is.
+     */
+    public int nrRunning() {
+        return nrRunning;
+    }
+
+    /**
      * One more context switch, release-stored: everything this CPU wrote during the pick (its
      * pnt_seq bump included) is visible to a thread that reads the new count with
      * {@link #getNrSwitchesAcquire()}.

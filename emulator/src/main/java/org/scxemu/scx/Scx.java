@@ -3,6 +3,7 @@ package org.scxemu.scx;
 
 import org.scxemu.kernel.CpuMask;
 import org.scxemu.kernel.Kfuncs;
+import org.scxemu.kernel.Rq;
 import org.scxemu.kernel.ScxConsts;
 import org.scxemu.kernel.Task;
 
@@ -153,6 +154,15 @@ public final class Scx implements ScxConsts {
     /** scx_bpf_task_cpu(p) */
     public static int scx_bpf_task_cpu(Task p) {
         return Kfuncs.taskCpu(p);
+    }
+
+    /**
+     * scx_bpf_cpu_rq(cpu): the CPU's runqueue, read-only ({@link Rq#curr()}, {@link Rq#nrRunning()},
+     * {@link Rq#isIdle()}...; racy snapshots, as a BPF program's reads are); an invalid CPU ejects
+     * the scheduler ("invalid CPU %d") and returns null.
+     */
+    public static Rq scx_bpf_cpu_rq(int cpu) {
+        return Kfuncs.cpuRq(cpu);
     }
 
     /** bpf_task_from_pid(pid): the live task with that pid, or null (release: a no-op here). */
