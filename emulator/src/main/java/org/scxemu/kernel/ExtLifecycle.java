@@ -194,9 +194,16 @@ final class ExtLifecycle {
                         }
                         Rq rq = kernel.taskRqLock(p);
                         try {
+                            if (p.scx.freed && p.scx.taskState() == SCX_TASK_NONE) {
+                                // The task died after init_task returned: its final put saw INIT
+                                // and already sent exit_task (cancelled). Nothing is left to do.
+                                // (The kernel holds a task reference across init_task, so there
+                                // the put always comes later; here the put can win the race.)
+                                continue;
+                            }
                             ext.scxSetTaskStateReady(p);
-                            // The task died while init_task ran: its final put already passed
-                            // (in state NONE), so exit it here as the kernel's put would.
+                            // The task died before init_task set INIT: its final put passed in
+                            // state NONE and sent nothing, so exit it here as that put would.
                             if (p.scx.freed) {
                                 ext.scxOpsExitTask(p);
                             }
