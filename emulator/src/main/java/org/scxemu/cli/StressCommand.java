@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package org.scxemu.cli;
 
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -97,8 +96,8 @@ final class StressCommand extends RunCommand {
         validateSearch();
         Setup setup = new Setup(entry, givenSchedulerOptions(), cfg, stallLimitNs,
                 controlled ? controlledSpec(trace != null) : null);
-        PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        PrintWriter out = humanOut(spec.commandLine().getOut(), err);
         if (search != null) {
             return search(setup, out, err);
         }
@@ -288,16 +287,10 @@ final class StressCommand extends RunCommand {
             }
             outputs.put(trace, Json.write(t));
         }
-        if (outputs.isEmpty()) {
+        if (writeOutputs(outputs, spec.commandLine().getOut(), err)) {
             return null;
         }
-        try {
-            Json.writeAllAtomically(outputs);
-            return null;
-        } catch (IOException | RuntimeException e) {
-            err.println(Main.PREFIX + "cannot write output: " + Main.oneLine(e.toString()));
-            return Main.EXIT_USAGE;
-        }
+        return o.violation != null ? Main.EXIT_VIOLATION : r.unloadedNormally() ? Main.EXIT_IO : Main.EXIT_EJECTED;
     }
 
     /**

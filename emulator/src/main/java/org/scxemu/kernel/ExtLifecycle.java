@@ -107,6 +107,7 @@ final class ExtLifecycle {
             String c = e.getClassName();
             if (!c.startsWith("java.") && !c.startsWith("jdk.") && !c.startsWith("sun.")
                     && !c.startsWith("org.scxemu.kernel.") && !c.startsWith("org.scxemu.harness.")
+                    && !c.startsWith("org.scxemu.scx.")
                     && !c.startsWith("org.scxemu.cli.")) {
                 return " (at " + e + ")";
             }
