@@ -62,9 +62,11 @@ public final class Main implements Callable<Integer> {
     public static void main(String[] args) {
         Thread.setDefaultUncaughtExceptionHandler(Main::uncaught);
         terminal = System.console() != null;
+        CutShort.install(System.out, System.err);
         int rc = execute(System.out, System.err, args);
         System.out.flush();
         System.err.flush();
+        CutShort.finished();
         System.exit(rc);
     }
 

@@ -415,10 +415,16 @@ class RunCommand implements Callable<Integer> {
             out.flush();
         };
         Tracer tracer = recorder == null ? Tracer.NONE : recorder;
-        Runner.ControlledRun cr = cs == null ? null : Runner.runControlled(rs, cs, ops, w, listener, tracer);
-        RunResult r = cr != null ? cr.result() : Runner.run(rs, ops, w, listener, tracer);
-        if (progress != null) {
-            progress.clear();
+        CutShort.running(new CutShort.Run(json, cutShortFacts(rs), progress, System.nanoTime()));
+        Runner.ControlledRun cr;
+        RunResult r;
+        try {
+            cr = cs == null ? null : Runner.runControlled(rs, cs, ops, w, listener, tracer);
+            r = cr != null ? cr.result() : Runner.run(rs, ops, w, listener, tracer);
+        } finally {
+            if (progress != null) {
+                progress.clear();
+            }
         }
 
         if (r.loadRet < 0) {
@@ -460,6 +466,7 @@ class RunCommand implements Callable<Integer> {
             outputs.put(trace, Json.write(t));
         }
         boolean written = writeOutputs(outputs, stdout, err);
+        CutShort.done();
         if (!r.unloadedNormally()) {
             printEjection(err, entry.name(), r);
             printReplay(err, cr);
@@ -470,6 +477,18 @@ class RunCommand implements Callable<Integer> {
             return Main.EXIT_EJECTED;
         }
         return written ? Main.EXIT_OK : Main.EXIT_IO;
+    }
+
+    /** What a cut-short run's JSON says: the run's identity, known before it started. */
+    static Map<String, Object> cutShortFacts(RunSpec rs) {
+        Map<String, Object> f = new LinkedHashMap<>();
+        f.put("scheduler", rs.scheduler());
+        f.put("workload", rs.workload());
+        f.put("cpus", (long) rs.cpus());
+        f.put("kernel_profile", rs.kernelProfile().id);
+        f.put("seed", rs.seed());
+        f.put("requested_duration_ns", rs.durationNs());
+        return f;
     }
 
     /** Where the human-readable output goes: standard error when --json or --trace is standard output. */
