@@ -27,7 +27,8 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "scx-emu", mixinStandardHelpOptions = true, version = "scx-emu 0.1.0",
         description = "An emulator of Linux's sched_ext (the extensible scheduler class).",
-        subcommands = {RunCommand.class, ListCommand.class, StressCommand.class})
+        subcommands = {RunCommand.class, ListCommand.class, StressCommand.class,
+            CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
     public static final int EXIT_OK = 0;
     public static final int EXIT_EJECTED = 1;

@@ -156,10 +156,14 @@ public final class Runner {
                 int second = 0;
                 for (;;) {
                     long now = System.nanoTime();
-                    if (m.ext().exitKind() != 0 || k.bug() != null || now - end >= 0) {
+                    boolean over = m.ext().exitKind() != 0 || k.bug() != null || now - end >= 0;
+                    // the last full second gets its line too (a 5 s run prints 5)
+                    boolean last = now - end >= 0 && m.ext().exitKind() == 0 && k.bug() == null
+                            && second < spec.durationNs() / SECOND_NS;
+                    if (over && !last) {
                         break;
                     }
-                    if (now - nextSecond >= 0) {
+                    if (now - nextSecond >= 0 || last) {
                         String line = core.line(now - start);
                         try {
                             listener.second(++second, now - start, k, ops, line);
