@@ -21,10 +21,12 @@ import java.util.concurrent.locks.LockSupport;
  * exception, which the op wrapper swallows). An op that never returns stays stuck, but the run
  * ends anyway: the runner sees {@link #stuck()} and stops waiting for the machine.
  *
- * <p>The bound is the watchdog timeout ({@code ops.timeout_ms}, at most 30 s): an op may take
- * as long as a runnable task may wait. Once the run's window has ended ({@link #runEnded}), an op
- * still in flight {@link #END_GRACE_NS} later is reported the same way: it is what holds up the
- * end of the run, and a run must not silently overrun its duration.
+ * <p>The bound is half the watchdog timeout ({@code ops.timeout_ms}, at most 30 s), but at least
+ * {@link #BOUND_MIN_NS}: an op stuck that long would soon stall the tasks waiting behind it, and
+ * the op is the cause worth naming, so it is caught before the task watchdog reports the effect.
+ * Once the run's window has ended ({@link #runEnded}), an op still in flight
+ * {@link #END_GRACE_NS} later is reported the same way: it is what holds up the end of the run,
+ * and a run must not silently overrun its duration.
  *
  * <p>How it times an op without a clock read on the hot path: each {@link ExecCtx} publishes the
  * op it is in and an entry sequence number with opaque stores ({@link ExecCtx#opEnter}); this
@@ -38,6 +40,8 @@ import java.util.concurrent.locks.LockSupport;
 public final class OpWatch implements AutoCloseable {
     /** How often the op slots are sampled. */
     public static final long PERIOD_NS = 20_000_000L;
+    /** The shortest bound (a GC pause is not a stuck op). */
+    public static final long BOUND_MIN_NS = 50_000_000L;
     /** After the run's end, the longest an op may still run. */
     public static final long END_GRACE_NS = 1_000_000_000L;
 
@@ -121,8 +125,11 @@ public final class OpWatch implements AutoCloseable {
 
     /** One pass over every context; fires on the first op over its bound. */
     void sample(long now) {
-        long bound = kernel.ext.watchdogTimeoutNs; // racy but benign: written once, at enable
+        // racy but benign: written once, at enable
+        long bound = Math.max(BOUND_MIN_NS, kernel.ext.watchdogTimeoutNs / 2);
         long ended = endedAtNs;
+        ExecCtx victim = null;
+        long victimNs = 0;
         for (ExecCtx c : kernel.ctxs()) {
             int op = c.readOnceOpInFlight();
             long seq = c.readOnceOpSeq();
@@ -144,10 +151,45 @@ public final class OpWatch implements AutoCloseable {
             boolean overBound = inFlight > bound;
             boolean overEnd = ended != 0 && now - Math.max(ended, s.sinceNs) > END_GRACE_NS;
             if (overBound || overEnd) {
-                fire(c, ScxOp.values()[op - 1], inFlight);
-                return;
+                if (!waitingForLock(c.thread())) {
+                    fire(c, ScxOp.values()[op - 1], inFlight);
+                    return;
+                }
+                if (victim == null) {
+                    victim = c;
+                    victimNs = inFlight;
+                }
             }
         }
+        if (victim != null) { // every late op waits for a lock: name the first of them
+            int op = victim.readOnceOpInFlight();
+            if (op != 0) {
+                fire(victim, ScxOp.values()[op - 1], victimNs);
+            }
+        }
+    }
+
+    /**
+     * Whether {@code t} is waiting to take a lock: then its op is late because another op holds
+     * that lock, and the other one is the one to name.
+     */
+    private static boolean waitingForLock(Thread t) {
+        if (t == null) {
+            return false;
+        }
+        Thread.State st = t.getState();
+        if (st == Thread.State.BLOCKED) {
+            return true;
+        }
+        if (st != Thread.State.WAITING && st != Thread.State.TIMED_WAITING) {
+            return false;
+        }
+        for (StackTraceElement e : t.getStackTrace()) {
+            if (e.getClassName().startsWith("java.util.concurrent.locks.") && e.getMethodName().startsWith("acquire")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void fire(ExecCtx c, ScxOp op, long inFlightNs) {
