@@ -391,6 +391,9 @@ class RunCommand implements Callable<Integer> {
         RunSpec rs = new RunSpec(entry.name(), applied, w.name(), cpus, 1_000_000_000L / tickHz, durationNs, seed,
                 KernelProfile.byId(kernel));
         ControlledSpec cs = controlled ? controlledSpec(trace != null) : null;
+        // from here a cut-short run leaves a JSON saying so (the progress line is added when it exists)
+        CutShort.Run cutRun = new CutShort.Run(json, cutShortFacts(rs), null, System.nanoTime());
+        CutShort.running(cutRun);
         out.printf("scx-emu: %s on %d CPUs, workload %s, kernel %s, seed %d, %s%s%n", entry.name(), cpus, w.name(),
                 rs.kernelProfile().id, seed, SummaryTable.seconds(durationNs),
                 cs == null ? "" : ", controlled (" + cs.strategy() + (Strategy.PCT.equals(cs.strategy())
@@ -415,7 +418,9 @@ class RunCommand implements Callable<Integer> {
             out.flush();
         };
         Tracer tracer = recorder == null ? Tracer.NONE : recorder;
-        CutShort.running(new CutShort.Run(json, cutShortFacts(rs), progress, System.nanoTime()));
+        if (progress != null) {
+            CutShort.running(new CutShort.Run(json, cutRun.facts(), progress, cutRun.startNs()));
+        }
         Runner.ControlledRun cr;
         RunResult r;
         try {
