@@ -320,6 +320,7 @@ public final class Runner {
                 return new ControlledRun(RunResult.loadFailed(spec, ret, m.ext().dmesg()), c, null, 0, -1);
             }
             m.start();
+            OpWatch watch = OpWatch.start(k); // an op that sleeps on host time is caught here too
             long startNs = k.now();
             Controller.Stop stop = c.runAction(() -> workload.start(k, spec.cpus(), spec.seed()));
             long t0 = k.now();
@@ -353,6 +354,7 @@ public final class Runner {
                 }
             }
             long endNs = k.now();
+            watch.runEnded();
             long elapsed = endNs - t0;
             long[] busy = busyIn(busy0, CpuStats.busySnapshot(k, endNs), elapsed);
             long endStep = c.steps();
@@ -367,8 +369,9 @@ public final class Runner {
             } else {
                 m.unload();
             }
-            return new ControlledRun(RunResult.collect(spec, m, ops, workload, elapsed, startNs, endNs, busy, null), c,
-                    stop,
+            watch.close();
+            return new ControlledRun(RunResult.collect(spec, m, ops, workload, elapsed, startNs, endNs, busy,
+                    watch.stuck()), c, stop,
                     endStep, exitStep[0]);
         }
     }

@@ -151,7 +151,7 @@ public final class OpWatch implements AutoCloseable {
             boolean overBound = inFlight > bound;
             boolean overEnd = ended != 0 && now - Math.max(ended, s.sinceNs) > END_GRACE_NS;
             if (overBound || overEnd) {
-                if (!waitingForLock(c.thread())) {
+                if (!waitingForLock(threadOf(c))) {
                     fire(c, ScxOp.values()[op - 1], inFlight);
                     return;
                 }
@@ -192,8 +192,22 @@ public final class OpWatch implements AutoCloseable {
         return false;
     }
 
-    private void fire(ExecCtx c, ScxOp op, long inFlightNs) {
+    /** The thread running {@code c}: its recorded owner, else the CPU thread found by its context (controlled runs). */
+    private static Thread threadOf(ExecCtx c) {
         Thread t = c.thread();
+        if (t != null) {
+            return t;
+        }
+        for (Thread any : Thread.getAllStackTraces().keySet()) {
+            if (any instanceof KThread && ((KThread) any).ctx == c) {
+                return any;
+            }
+        }
+        return null;
+    }
+
+    private void fire(ExecCtx c, ScxOp op, long inFlightNs) {
+        Thread t = threadOf(c);
         List<String> stack = new ArrayList<>();
         if (t != null) {
             for (StackTraceElement e : t.getStackTrace()) {

@@ -89,4 +89,23 @@ class HostileSchedulerMatrixTest {
             assertTrue(where.contains("com.example.Hostile.misbehave"), "the stuck thread's stack: " + where);
         }
     }
+
+    /** The same watchdog in the other modes: a sleeping op is caught in stress and controlled runs. */
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"stress", "run --controlled", "stress --controlled"})
+    void aSleepingOpIsCaughtInEveryMode(String mode) throws Exception {
+        Path json = dir.resolve("mode.json");
+        HostileJar.misbehave("dispatch", "sleep");
+        String[] args = Stream.concat(Stream.of(mode.split(" ")), Stream.of("--scheduler", HostileJar.CLASS,
+                "--classpath", HostileJar.jar().toString(), "--cpus", "2", "--duration", "1s", "--json",
+                json.toString())).toArray(String[]::new);
+        long t0 = System.nanoTime();
+        CliRunner.Result r = CliRunner.run(args);
+        long ms = (System.nanoTime() - t0) / 1_000_000L;
+        assertEquals(Main.EXIT_EJECTED, r.code(), r.describe());
+        assertTrue(ms < BOUND_MS, "ended in " + ms + " ms: " + r.describe());
+        Object j = TinyJson.parse(Files.readString(json, StandardCharsets.UTF_8));
+        assertEquals("ERROR_STALL", TinyJson.at(j, "exit.kind"), r.describe());
+        assertTrue(((String) TinyJson.at(j, "exit.msg")).contains("ops.dispatch()"), r.describe());
+    }
 }
