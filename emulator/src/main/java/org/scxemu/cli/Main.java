@@ -6,6 +6,7 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
+import org.scxemu.kernel.Printable;
 import org.scxemu.kernel.UserFaults;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -144,26 +145,6 @@ public final class Main implements Callable<Integer> {
 
     /** {@code s} on one line: line breaks become "; ". */
     static String oneLine(String s) {
-        return s == null ? "" : escapeControls(s.strip().replaceAll("\\s*[\\r\\n]+\\s*", "; "));
-    }
-
-    /** Control characters (and so terminal escape sequences) as {@code \\xNN}: nothing raw reaches the terminal. */
-    static String escapeControls(String s) {
-        StringBuilder sb = null;
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            boolean ctl = c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0);
-            if (ctl && sb == null) {
-                sb = new StringBuilder(s.length() + 16).append(s, 0, i);
-            }
-            if (sb != null) {
-                if (ctl) {
-                    sb.append(String.format("\\x%02x", (int) c));
-                } else {
-                    sb.append(c);
-                }
-            }
-        }
-        return sb == null ? s : sb.toString();
+        return s == null ? "" : Printable.escape(s.strip().replaceAll("\\s*[\\r\\n]+\\s*", "; "), Integer.MAX_VALUE);
     }
 }

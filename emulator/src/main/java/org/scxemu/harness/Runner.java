@@ -8,6 +8,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 import org.scxemu.harness.controlled.ControlledSpec;
 import org.scxemu.harness.controlled.Controller;
 import org.scxemu.harness.workload.Workload;
@@ -240,28 +241,7 @@ public final class Runner {
         Thread u = new Thread(m::unload, "scx-unload");
         u.setDaemon(true);
         u.start();
-        long start = System.nanoTime();
-        long stuckSeen = 0;
-        while (u.isAlive()) {
-            long now = System.nanoTime();
-            if (watch != null && watch.stuck() != null) {
-                if (stuckSeen == 0) {
-                    stuckSeen = now;
-                } else if (now - stuckSeen > STUCK_DISABLE_WAIT_NS) {
-                    return false;
-                }
-            }
-            if (now - start > DISABLE_WAIT_NS) {
-                return false;
-            }
-            try {
-                u.join(1);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-        }
-        return true;
+        return waitOrStuck(() -> !u.isAlive(), watch);
     }
 
     /**
@@ -270,12 +250,17 @@ public final class Runner {
      * Returns true at once while no exit is pending.
      */
     static boolean awaitDisabledOrStuck(Machine m, OpWatch watch) {
+        return waitOrStuck(() -> m.ext().exitKind() == 0 || m.ext().enableState() == Ext.SCX_OPS_DISABLED, watch);
+    }
+
+    /**
+     * Polls {@code done} every millisecond; false if it is not true {@link #STUCK_DISABLE_WAIT_NS}
+     * after {@code watch} found a stuck op, or {@link #DISABLE_WAIT_NS} after the start.
+     */
+    private static boolean waitOrStuck(BooleanSupplier done, OpWatch watch) {
         long start = System.nanoTime();
         long stuckSeen = 0;
-        for (;;) {
-            if (m.ext().exitKind() == 0 || m.ext().enableState() == Ext.SCX_OPS_DISABLED) {
-                return true;
-            }
+        while (!done.getAsBoolean()) {
             long now = System.nanoTime();
             if (watch != null && watch.stuck() != null) {
                 if (stuckSeen == 0) {
@@ -288,7 +273,11 @@ public final class Runner {
                 return false;
             }
             LockSupport.parkNanos(1_000_000L);
+            if (Thread.currentThread().isInterrupted()) {
+                return false;
+            }
         }
+        return true;
     }
 
     /**

@@ -115,20 +115,6 @@ final class ExtLifecycle {
         return "";
     }
 
-    /** {@code s} with control characters escaped, for a log line. */
-    static String printable(String s) {
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < s.length() && sb.length() < 80; i++) {
-            char c = s.charAt(i);
-            if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0)) {
-                sb.append(String.format("\\x%02x", (int) c));
-            } else {
-                sb.append(c);
-            }
-        }
-        return sb.toString();
-    }
-
     /**
      * ext.c: scx_ops_enable(). Failures before ENABLING return an errno to the attacher; failures
      * after it report an error, queue the disable, and return 0 (the attach succeeds and the
@@ -160,7 +146,7 @@ final class ExtLifecycle {
         }
         String bad = null;
         if (!validName(name)) {
-            bad = "ops.name " + (name == null ? "is null" : "\"" + printable(name) + "\" is invalid")
+            bad = "ops.name " + (name == null ? "is null" : "\"" + Printable.escape(name, 80) + "\" is invalid")
                     + ": 1.." + (SCX_OPS_NAME_LEN - 1) + " characters, letters, digits, '_' and '.' only";
         } else if ((flags & ~SCX_OPS_ALL_FLAGS) != 0) {
             bad = "ops.flags 0x" + Long.toHexString(flags) + " has unknown bits 0x"

@@ -19,6 +19,7 @@ import org.scxemu.harness.JsonReader;
 import org.scxemu.kernel.Behavior;
 import org.scxemu.kernel.CpuMask;
 import org.scxemu.kernel.Kernel;
+import org.scxemu.kernel.Printable;
 import org.scxemu.kernel.Step;
 import org.scxemu.kernel.Task;
 
@@ -68,29 +69,8 @@ public final class WorkloadFile implements Workload {
         private static final long serialVersionUID = 1L;
 
         BadWorkloadFile(String msg) {
-            super(escape(msg));
+            super(Printable.escape(msg, 300));
         }
-    }
-
-    /**
-     * {@code s} safe to print on a terminal: control characters (C0, DEL, C1: escape sequences
-     * come in with them) as {@code \\xNN}, at most 300 characters.
-     */
-    public static String escape(String s) {
-        StringBuilder sb = new StringBuilder(Math.min(s.length(), 310));
-        for (int i = 0; i < s.length(); i++) {
-            if (sb.length() >= 300) {
-                sb.append("...");
-                break;
-            }
-            char c = s.charAt(i);
-            if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0)) {
-                sb.append(String.format("\\x%02x", (int) c));
-            } else {
-                sb.append(c);
-            }
-        }
-        return sb.toString();
     }
 
     /** One entry of {@code tasks}. Immutable after parsing. */
@@ -167,7 +147,7 @@ public final class WorkloadFile implements Workload {
                 throw new NoSuchFileException(path.toString());
             }
             if (Files.isDirectory(path)) {
-                throw new BadWorkloadFile("is a directory");
+                throw new BadWorkloadFile("cannot read: is a directory");
             }
             if (!Files.isRegularFile(path)) {
                 // a device, FIFO or socket could be endless or block for ever
