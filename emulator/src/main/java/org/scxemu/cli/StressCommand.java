@@ -104,14 +104,30 @@ final class StressCommand extends RunCommand {
         RunSpec rs = runSpec(setup, seed, Schedulers.newApplied());
         printHeader(out, rs, setup);
         TraceRecorder recorder = trace == null ? null : new TraceRecorder(cpus, TRACE_MAX_EVENTS);
-        StressRunner.Outcome o = stressOnce(setup, rs, (second, elapsedNs, k, ops, coreLine) -> {
-            String line = ops.statsLine();
-            if (line != null && !line.isEmpty()) {
-                out.println(line.endsWith("\n") ? line.substring(0, line.length() - 1) : line);
+        // the progress indicator, as run shows it (--no-progress turns it off)
+        Progress progress = Progress.wanted(Main.terminal && out == spec.commandLine().getOut(), noProgress,
+                durationNs) ? new Progress(out, durationNs) : null;
+        StressRunner.Outcome o;
+        try {
+            o = stressOnce(setup, rs, (second, elapsedNs, k, ops, coreLine) -> {
+                if (progress != null) {
+                    progress.clear();
+                }
+                String line = ops.statsLine();
+                if (line != null && !line.isEmpty()) {
+                    out.println(line.endsWith("\n") ? line.substring(0, line.length() - 1) : line);
+                }
+                out.println(coreLine);
+                if (progress != null) {
+                    progress.show(elapsedNs);
+                }
+                out.flush();
+            }, recorder);
+        } finally {
+            if (progress != null) {
+                progress.clear();
             }
-            out.println(coreLine);
-            out.flush();
-        }, recorder);
+        }
         return report(setup, rs, o, recorder, out, err);
     }
 
