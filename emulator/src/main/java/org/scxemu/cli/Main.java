@@ -6,6 +6,8 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
+import org.scxemu.kernel.Printable;
+import org.scxemu.kernel.UserFaults;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -26,12 +28,18 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "scx-emu", mixinStandardHelpOptions = true, version = "scx-emu 0.1.0",
         description = "An emulator of Linux's sched_ext (the extensible scheduler class).",
-        subcommands = {RunCommand.class, ListCommand.class, StressCommand.class})
+        subcommands = {RunCommand.class, ListCommand.class, StressCommand.class,
+            CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
     public static final int EXIT_OK = 0;
     public static final int EXIT_EJECTED = 1;
     public static final int EXIT_USAGE = 2;
     public static final int EXIT_VIOLATION = 3;
+    /**
+     * EX_IOERR (sysexits.h): the run completed cleanly but its --json or --trace could not be
+     * written (a run that ended in an ejection keeps status 1).
+     */
+    public static final int EXIT_IO = 74;
     /** EX_SOFTWARE (sysexits.h): an internal error of scx-emu. */
     public static final int EXIT_INTERNAL = 70;
     /** Every line scx-emu itself writes to stderr starts with this. */
@@ -54,16 +62,31 @@ public final class Main implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        Thread.setDefaultUncaughtExceptionHandler((t, e) -> {
-            System.err.println(PREFIX + "internal error: uncaught on thread " + t.getName() + ": " + oneLine(e));
-            System.err.flush();
-            Runtime.getRuntime().halt(EXIT_INTERNAL);
-        });
+        Thread.setDefaultUncaughtExceptionHandler(Main::uncaught);
         terminal = System.console() != null;
+        CutShort.install(System.out, System.err);
         int rc = execute(System.out, System.err, args);
         System.out.flush();
         System.err.flush();
+        CutShort.finished();
         System.exit(rc);
+    }
+
+    /**
+     * The process's last word on an exception no thread caught: a scheduler's own thread's fault
+     * ejects that scheduler (the run goes on to its report); anything else is scx-emu's internal
+     * error, one line and exit 70.
+     */
+    static void uncaught(Thread t, Throwable e) {
+        try {
+            if (UserFaults.blameUncaught(t, e)) {
+                return;
+            }
+        } catch (Throwable again) { // reporting failed: fall through to the internal error
+        }
+        System.err.println(PREFIX + "internal error: uncaught on thread " + t.getName() + ": " + oneLine(e));
+        System.err.flush();
+        Runtime.getRuntime().halt(EXIT_INTERNAL);
     }
 
     /**
@@ -122,6 +145,6 @@ public final class Main implements Callable<Integer> {
 
     /** {@code s} on one line: line breaks become "; ". */
     static String oneLine(String s) {
-        return s == null ? "" : s.strip().replaceAll("\\s*[\\r\\n]+\\s*", "; ");
+        return s == null ? "" : Printable.escape(s.strip().replaceAll("\\s*[\\r\\n]+\\s*", "; "), Integer.MAX_VALUE);
     }
 }

@@ -23,6 +23,7 @@ import org.scxemu.harness.workload.WorkloadFile;
 import org.scxemu.harness.workload.Workloads;
 import org.scxemu.kernel.Kernel;
 import org.scxemu.kernel.Tracer;
+import org.scxemu.kernel.UserFaults;
 import org.scxemu.schedulers.ScxPair;
 import org.scxemu.scx.SchedExtOps;
 import picocli.CommandLine;
@@ -59,7 +60,8 @@ class RunCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Option(names = "--scheduler", required = true, paramLabel = "NAME",
-            description = "The scheduler: simple or qmap (see scx-emu list).")
+            description = "The scheduler: simple, qmap, central, pair, or class:NAME (a user's SchedExtOps class,"
+                    + " with --classpath); see scx-emu list.")
     String scheduler;
 
     @Option(names = "--classpath", paramLabel = "PATH",
@@ -72,11 +74,13 @@ class RunCommand implements Callable<Integer> {
     int cpus;
 
     @Option(names = "--workload", paramLabel = "NAME", defaultValue = Workloads.DEFAULT,
-            description = "The workload (default ${DEFAULT-VALUE}; see scx-emu list).")
+            description = "The workload: a built-in one (default ${DEFAULT-VALUE}; see scx-emu list) or file:PATH"
+                    + " (a JSON workload file).")
     String workload;
 
     @Option(names = "--duration", paramLabel = "TIME", defaultValue = "5s", converter = Durations.class,
-            description = "How long to run: 500ms, 5s, 1m (default ${DEFAULT-VALUE}).")
+            description = "How long to run: a number and a unit (ns, us, ms, s, m, h), e.g. 500ms, 5s, 1.5m;"
+                    + " at most 24h (default ${DEFAULT-VALUE}).")
     long durationNs;
 
     @Option(names = "--seed", paramLabel = "S", defaultValue = "1",
@@ -87,11 +91,14 @@ class RunCommand implements Callable<Integer> {
             description = "Kernel profile: v7, 6.12, 6.16, 6.19 (default ${DEFAULT-VALUE}; see scx-emu list).")
     String kernel;
 
-    @Option(names = "--json", paramLabel = "FILE", description = "Write the JSON summary to FILE (atomically).")
+    @Option(names = "--json", paramLabel = "FILE", description = "Write the JSON summary to FILE (a regular file is"
+            + " replaced atomically, a symlink's target is, a device or FIFO is written through; - is standard output,"
+            + " and the human-readable output then goes to standard error).")
     Path json;
 
     @Option(names = "--trace", paramLabel = "FILE",
-            description = "Write a trace for Perfetto (ui.perfetto.dev) or chrome://tracing to FILE.")
+            description = "Write a trace for Perfetto (ui.perfetto.dev) or chrome://tracing to FILE (as --json"
+                    + " writes; - is standard output).")
     Path trace;
 
     @Option(names = "--tick-hz", paramLabel = "N", defaultValue = "1000",
@@ -270,6 +277,11 @@ class RunCommand implements Callable<Integer> {
         if (centralCpu != null) {
             checkRange("--central-cpu", centralCpu, 0, cpus - 1);
         }
+        if ("pair".equals(entry == null ? null : entry.name()) && stride == null
+                && (cpus < 2 || !ScxPair.validStride(cpus, cpus / 2))) {
+            throw usage("--cpus " + cpus + ": the pair scheduler needs an even number of CPUs, at least 2 (or a"
+                    + " --stride that pairs them up)");
+        }
         if (stride != null) {
             checkRange("--stride", stride, 1, cpus - 1);
             if (!ScxPair.validStride(cpus, stride)) {
@@ -284,8 +296,8 @@ class RunCommand implements Callable<Integer> {
         validateControlled();
         checkOutput("--json", json);
         checkOutput("--trace", trace);
-        if (json != null && trace != null
-                && json.toAbsolutePath().normalize().equals(trace.toAbsolutePath().normalize())) {
+        if (json != null && trace != null && (Json.isStdout(json) ? Json.isStdout(trace) : !Json.isStdout(trace)
+                && json.toAbsolutePath().normalize().equals(trace.toAbsolutePath().normalize()))) {
             throw usage("--json and --trace name the same file: " + json);
         }
         if (userClass) {
@@ -368,8 +380,10 @@ class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Schedulers.Entry entry = validate();
-        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        PrintWriter out = humanOut(stdout, err);
+        UserFaults.clearLateFault();
 
         Map<String, Object> applied = Schedulers.newApplied();
         SchedExtOps ops = entry.factory().create(givenSchedulerOptions(), applied, cpus);
@@ -377,6 +391,9 @@ class RunCommand implements Callable<Integer> {
         RunSpec rs = new RunSpec(entry.name(), applied, w.name(), cpus, 1_000_000_000L / tickHz, durationNs, seed,
                 KernelProfile.byId(kernel));
         ControlledSpec cs = controlled ? controlledSpec(trace != null) : null;
+        // from here a cut-short run leaves a JSON saying so (the progress line is added when it exists)
+        CutShort.Run cutRun = new CutShort.Run(json, cutShortFacts(rs), null, System.nanoTime());
+        CutShort.running(cutRun);
         out.printf("scx-emu: %s on %d CPUs, workload %s, kernel %s, seed %d, %s%s%n", entry.name(), cpus, w.name(),
                 rs.kernelProfile().id, seed, SummaryTable.seconds(durationNs),
                 cs == null ? "" : ", controlled (" + cs.strategy() + (Strategy.PCT.equals(cs.strategy())
@@ -401,10 +418,18 @@ class RunCommand implements Callable<Integer> {
             out.flush();
         };
         Tracer tracer = recorder == null ? Tracer.NONE : recorder;
-        Runner.ControlledRun cr = cs == null ? null : Runner.runControlled(rs, cs, ops, w, listener, tracer);
-        RunResult r = cr != null ? cr.result() : Runner.run(rs, ops, w, listener, tracer);
         if (progress != null) {
-            progress.clear();
+            CutShort.running(new CutShort.Run(json, cutRun.facts(), progress, cutRun.startNs()));
+        }
+        Runner.ControlledRun cr;
+        RunResult r;
+        try {
+            cr = cs == null ? null : Runner.runControlled(rs, cs, ops, w, listener, tracer);
+            r = cr != null ? cr.result() : Runner.run(rs, ops, w, listener, tracer);
+        } finally {
+            if (progress != null) {
+                progress.clear();
+            }
         }
 
         if (r.loadRet < 0) {
@@ -445,22 +470,64 @@ class RunCommand implements Callable<Integer> {
             }
             outputs.put(trace, Json.write(t));
         }
-        if (!outputs.isEmpty()) {
-            try {
-                Json.writeAllAtomically(outputs);
-            } catch (IOException | RuntimeException e) {
-                err.println(Main.PREFIX + (json != null ? "--json " + json : "") + (json != null && trace != null
-                        ? " and " : "") + (trace != null ? "--trace " + trace : "") + ": cannot write: "
-                        + Main.oneLine(e.toString()));
-                return Main.EXIT_USAGE;
-            }
-        }
+        boolean written = writeOutputs(outputs, stdout, err);
+        CutShort.done();
         if (!r.unloadedNormally()) {
             printEjection(err, entry.name(), r);
             printReplay(err, cr);
             return Main.EXIT_EJECTED;
         }
-        return Main.EXIT_OK;
+        if (UserFaults.lateFault() != null) {
+            err.println(Main.PREFIX + entry.name() + ": after it was unloaded, " + UserFaults.lateFault());
+            return Main.EXIT_EJECTED;
+        }
+        return written ? Main.EXIT_OK : Main.EXIT_IO;
+    }
+
+    /** What a cut-short run's JSON says: the run's identity, known before it started. */
+    static Map<String, Object> cutShortFacts(RunSpec rs) {
+        Map<String, Object> f = new LinkedHashMap<>();
+        f.put("scheduler", rs.scheduler());
+        f.put("workload", rs.workload());
+        f.put("cpus", (long) rs.cpus());
+        f.put("kernel_profile", rs.kernelProfile().id);
+        f.put("seed", rs.seed());
+        f.put("requested_duration_ns", rs.durationNs());
+        return f;
+    }
+
+    /** Where the human-readable output goes: standard error when --json or --trace is standard output. */
+    PrintWriter humanOut(PrintWriter stdout, PrintWriter err) {
+        return Json.isStdout(json) || Json.isStdout(trace) ? err : stdout;
+    }
+
+    /**
+     * Writes the outputs (standard output for {@code -}, the rest together, see
+     * {@link Json#writeAllAtomically}); returns false after one {@code scx-emu:} line if they
+     * could not be written. The run has happened by then: the caller keeps its status if it is
+     * not 0, else exits {@link Main#EXIT_IO}.
+     */
+    static boolean writeOutputs(Map<Path, String> outputs, PrintWriter stdout, PrintWriter err) {
+        Map<Path, String> files = new LinkedHashMap<>();
+        for (Map.Entry<Path, String> e : outputs.entrySet()) {
+            if (Json.isStdout(e.getKey())) {
+                stdout.print(e.getValue());
+                stdout.flush();
+            } else {
+                files.put(e.getKey(), e.getValue());
+            }
+        }
+        if (files.isEmpty()) {
+            return true;
+        }
+        try {
+            Json.writeAllAtomically(files);
+            return true;
+        } catch (IOException | RuntimeException e) {
+            err.println(Main.PREFIX + "cannot write " + String.join(" and ", files.keySet().stream().map(Path::toString)
+                    .toArray(String[]::new)) + ": " + Main.oneLine(e.toString()) + " (the run itself completed)");
+            return false;
+        }
     }
 
     private static Map<String, Object> controlledJson(Runner.ControlledRun cr) {

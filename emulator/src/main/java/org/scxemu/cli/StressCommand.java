@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package org.scxemu.cli;
 
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -97,22 +96,38 @@ final class StressCommand extends RunCommand {
         validateSearch();
         Setup setup = new Setup(entry, givenSchedulerOptions(), cfg, stallLimitNs,
                 controlled ? controlledSpec(trace != null) : null);
-        PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        PrintWriter out = humanOut(spec.commandLine().getOut(), err);
         if (search != null) {
             return search(setup, out, err);
         }
         RunSpec rs = runSpec(setup, seed, Schedulers.newApplied());
         printHeader(out, rs, setup);
         TraceRecorder recorder = trace == null ? null : new TraceRecorder(cpus, TRACE_MAX_EVENTS);
-        StressRunner.Outcome o = stressOnce(setup, rs, (second, elapsedNs, k, ops, coreLine) -> {
-            String line = ops.statsLine();
-            if (line != null && !line.isEmpty()) {
-                out.println(line.endsWith("\n") ? line.substring(0, line.length() - 1) : line);
+        // the progress indicator, as run shows it (--no-progress turns it off)
+        Progress progress = Progress.wanted(Main.terminal && out == spec.commandLine().getOut(), noProgress,
+                durationNs) ? new Progress(out, durationNs) : null;
+        StressRunner.Outcome o;
+        try {
+            o = stressOnce(setup, rs, (second, elapsedNs, k, ops, coreLine) -> {
+                if (progress != null) {
+                    progress.clear();
+                }
+                String line = ops.statsLine();
+                if (line != null && !line.isEmpty()) {
+                    out.println(line.endsWith("\n") ? line.substring(0, line.length() - 1) : line);
+                }
+                out.println(coreLine);
+                if (progress != null) {
+                    progress.show(elapsedNs);
+                }
+                out.flush();
+            }, recorder);
+        } finally {
+            if (progress != null) {
+                progress.clear();
             }
-            out.println(coreLine);
-            out.flush();
-        }, recorder);
+        }
         return report(setup, rs, o, recorder, out, err);
     }
 
@@ -288,16 +303,10 @@ final class StressCommand extends RunCommand {
             }
             outputs.put(trace, Json.write(t));
         }
-        if (outputs.isEmpty()) {
+        if (writeOutputs(outputs, spec.commandLine().getOut(), err)) {
             return null;
         }
-        try {
-            Json.writeAllAtomically(outputs);
-            return null;
-        } catch (IOException | RuntimeException e) {
-            err.println(Main.PREFIX + "cannot write output: " + Main.oneLine(e.toString()));
-            return Main.EXIT_USAGE;
-        }
+        return o.violation != null ? Main.EXIT_VIOLATION : r.unloadedNormally() ? Main.EXIT_IO : Main.EXIT_EJECTED;
     }
 
     /**

@@ -79,6 +79,13 @@ final class SummaryTable {
         wrap(out, "sched:   ", stats);
         List<String> wl = new ArrayList<>();
         for (Map.Entry<String, Object> e : r.workloadMetrics.entrySet()) {
+            if (e.getValue() instanceof List) { // one item per element (a file workload's kinds), each wrapped
+                List<?> l = (List<?>) e.getValue();
+                for (int i = 0; i < l.size(); i++) {
+                    wl.add(e.getKey() + "[" + i + "]=" + format(l.get(i)));
+                }
+                continue;
+            }
             wl.add(e.getKey() + "=" + format(e.getValue()));
         }
         wrap(out, "load:    ", wl);
@@ -123,6 +130,13 @@ final class SummaryTable {
     private static String format(Object v) {
         if (v instanceof Double) {
             return String.format(Locale.ROOT, "%.3f", (Double) v);
+        }
+        if (v instanceof List) {
+            List<String> parts = new ArrayList<>();
+            for (Object o : (List<?>) v) {
+                parts.add(format(o));
+            }
+            return "[" + String.join(" ", parts) + "]";
         }
         if (v instanceof Map) {
             List<String> parts = new ArrayList<>();

@@ -18,6 +18,7 @@ import java.util.Collection;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A tiny JSON writer for the run summary (no dependency): maps with string keys become objects,
@@ -167,21 +168,68 @@ public final class Json {
         sb.append(String.format("\\u%04x", (int) c));
     }
 
+    /** The output name that means standard output. */
+    public static final String STDOUT = "-";
+
+    /** The most symbolic links followed to find an output's real target (the kernel's MAXSYMLINKS). */
+    private static final int MAX_LINKS = 40;
+
+    /** Temporary files being written now; a shutdown hook removes what an interrupted write left. */
+    private static final Set<Path> STAGING = ConcurrentHashMap.newKeySet();
+
+    /** Whether {@code path} names standard output ({@code -}). */
+    public static boolean isStdout(Path path) {
+        return path != null && path.toString().equals(STDOUT);
+    }
+
     /**
-     * Checks, before a run, that {@code path} can be written the way {@link #writeAtomically}
-     * will write it: the directory exists and accepts a new file, and the path is not a
-     * directory or a read-only file.
+     * Where writing {@code path} really goes: symbolic links followed (a dangling one to the path
+     * it names), so that the atomic rename replaces the link's target and never the link itself.
+     */
+    static Path target(Path path) throws IOException {
+        Path p = path.toAbsolutePath().normalize();
+        for (int i = 0; Files.isSymbolicLink(p); i++) {
+            if (i >= MAX_LINKS) {
+                throw new IOException("too many levels of symbolic links");
+            }
+            Path to = Files.readSymbolicLink(p);
+            p = (p.getParent() == null ? to : p.getParent().resolve(to)).toAbsolutePath().normalize();
+        }
+        return p;
+    }
+
+    /**
+     * Whether {@code target} exists and is not a regular file: a character device, a FIFO, a
+     * socket. Such a file is written through, in place; only a regular file is replaced by rename.
+     */
+    static boolean writeThrough(Path target) {
+        return Files.exists(target) && !Files.isRegularFile(target) && !Files.isDirectory(target);
+    }
+
+    /**
+     * Checks, before a run, that {@code path} can be written the way {@link #writeAllAtomically}
+     * will write it: a regular file (or a new one) needs a directory that accepts a new file; a
+     * device or FIFO must be writable; a directory is refused; {@code -} is standard output.
      *
      * @throws IOException with a one-line reason when it cannot
      */
     public static void checkWritable(Path path) throws IOException {
-        Path abs = path.toAbsolutePath().normalize();
+        if (isStdout(path)) {
+            return;
+        }
+        Path abs = target(path);
+        if (Files.isDirectory(abs)) {
+            throw new IOException("is a directory");
+        }
+        if (writeThrough(abs)) {
+            if (!Files.isWritable(abs)) {
+                throw new IOException("is not writable");
+            }
+            return;
+        }
         Path dir = abs.getParent();
         if (dir == null || !Files.isDirectory(dir)) {
             throw new IOException("directory " + dir + " does not exist");
-        }
-        if (Files.isDirectory(abs)) {
-            throw new IOException("is a directory");
         }
         if (Files.exists(abs) && !Files.isWritable(abs)) {
             throw new IOException("file is not writable");
@@ -195,50 +243,38 @@ public final class Json {
         Files.deleteIfExists(probe);
     }
 
-    /**
-     * Writes {@code content} to {@code path} atomically: into a temporary file in the same
-     * directory, flushed to disk, then renamed over {@code path}. Readers see the old file or the
-     * whole new one, never half of it; on failure the temporary file is removed.
-     */
+    /** Writes {@code content} to {@code path} as {@link #writeAllAtomically} does. */
     public static void writeAtomically(Path path, String content) throws IOException {
-        Path abs = path.toAbsolutePath().normalize();
-        Path tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName(), ".tmp");
-        boolean done = false;
-        try {
-            setPermissions(tmp, abs);
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
-                    Writer w = Channels.newWriter(ch, StandardCharsets.UTF_8)) {
-                w.write(content);
-                w.flush();
-                ch.force(true);
-            }
-            try {
-                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
-            }
-            done = true;
-        } finally {
-            if (!done) {
-                Files.deleteIfExists(tmp);
-            }
-        }
+        Map<Path, String> one = new java.util.LinkedHashMap<>();
+        one.put(path, content);
+        writeAllAtomically(one);
     }
 
     /**
-     * Writes several files as one: every content goes to a temporary file next to its target
-     * first, and only when all of them are written are they renamed over their targets, so a
-     * failure (a full disk, a directory removed meanwhile) leaves none of the targets changed
-     * rather than some; the temporary files are removed. {@code files} maps each target to its
-     * content, in writing order.
+     * Writes several files as one: every regular file's content goes to a temporary file next to
+     * its target first, and only when all of them are written are they renamed over their targets,
+     * so a failure (a full disk, a directory removed meanwhile) leaves none of the targets changed
+     * rather than some; the temporary files are removed. A symbolic link is followed (its target
+     * is replaced, the link stays); a device or FIFO is written through in place, after the
+     * renames; {@code -} is not handled here (the caller prints it). {@code files} maps each
+     * output to its content, in writing order.
      */
     public static void writeAllAtomically(Map<Path, String> files) throws IOException {
         Map<Path, Path> staged = new java.util.LinkedHashMap<>();
+        Map<Path, String> through = new java.util.LinkedHashMap<>();
         boolean done = false;
         try {
             for (Map.Entry<Path, String> e : files.entrySet()) {
-                Path abs = e.getKey().toAbsolutePath().normalize();
+                Path abs = target(e.getKey());
+                if (Files.isDirectory(abs)) {
+                    throw new IOException(e.getKey() + ": is a directory");
+                }
+                if (writeThrough(abs)) {
+                    through.put(abs, e.getValue());
+                    continue;
+                }
                 Path tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName(), ".tmp");
+                STAGING.add(tmp);
                 staged.put(abs, tmp);
                 setPermissions(tmp, abs);
                 try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE,
@@ -256,13 +292,31 @@ public final class Json {
                 } catch (AtomicMoveNotSupportedException ex) {
                     Files.move(e.getValue(), e.getKey(), StandardCopyOption.REPLACE_EXISTING);
                 }
+                STAGING.remove(e.getValue());
+            }
+            for (Map.Entry<Path, String> e : through.entrySet()) {
+                try (Writer w = Files.newBufferedWriter(e.getKey(), StandardCharsets.UTF_8, StandardOpenOption.WRITE)) {
+                    w.write(e.getValue());
+                }
             }
             done = true;
         } finally {
             if (!done) {
                 for (Path tmp : staged.values()) {
                     Files.deleteIfExists(tmp);
+                    STAGING.remove(tmp);
                 }
+            }
+        }
+    }
+
+    /** Removes the temporary files of writes still in progress (the process is being cut short). */
+    public static void removeStaging() {
+        for (Path tmp : STAGING) {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException | RuntimeException e) {
+                // best effort: the process is exiting
             }
         }
     }

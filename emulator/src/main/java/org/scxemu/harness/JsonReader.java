@@ -125,6 +125,10 @@ public final class JsonReader {
         }
     }
 
+    /** The deepest nesting of objects and arrays accepted (deeper is refused, never a stack overflow). */
+    public static final int DEPTH_MAX = 64;
+    private int depth;
+
     private Object value() {
         if (i >= s.length()) {
             throw fail("unexpected end");
@@ -132,9 +136,13 @@ public final class JsonReader {
         char c = s.charAt(i);
         switch (c) {
             case '{':
-                return object();
             case '[':
-                return array();
+                if (++depth > DEPTH_MAX) {
+                    throw fail("objects and lists nested deeper than " + DEPTH_MAX);
+                }
+                Object v = c == '{' ? object() : array();
+                depth--;
+                return v;
             case '"':
                 return string();
             case 't':

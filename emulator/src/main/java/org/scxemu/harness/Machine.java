@@ -207,10 +207,11 @@ public final class Machine implements AutoCloseable {
                 LockSupport.unpark(t);
             }
         }
+        long deadline = System.nanoTime() + 5_000_000_000L; // one budget for all: a stuck op must not multiply it
         for (KThread t : threads) {
             if (t != null) {
                 try {
-                    t.join(5_000);
+                    t.join(Math.max(1L, (deadline - System.nanoTime()) / 1_000_000L));
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }

@@ -11,6 +11,7 @@ import org.scxemu.harness.workload.Workload;
 import org.scxemu.kernel.ExitInfo;
 import org.scxemu.kernel.Kernel;
 import org.scxemu.kernel.Kfunc;
+import org.scxemu.kernel.OpWatch;
 import org.scxemu.kernel.Rq;
 import org.scxemu.kernel.ScxOp;
 import org.scxemu.scx.SchedExtOps;
@@ -114,6 +115,17 @@ public final class RunResult {
     /** Reads everything from {@code m}; its CPU threads must have been stopped and joined. */
     public static RunResult collect(RunSpec spec, Machine m, SchedExtOps ops, Workload workload, long durationNs,
             long startNs, long endNs) {
+        return collect(spec, m, ops, workload, durationNs, startNs, endNs, null, null);
+    }
+
+    /**
+     * As {@link #collect(RunSpec, Machine, SchedExtOps, Workload, long, long, long)}, with each
+     * CPU's busy time inside the run's window ({@code busyNs}, or null for the switch-credited
+     * totals) and the op the op watchdog found stuck (or null). With a stuck op the CPU threads
+     * may still be running: the counters are then read racily (racy but benign: for the summary).
+     */
+    public static RunResult collect(RunSpec spec, Machine m, SchedExtOps ops, Workload workload, long durationNs,
+            long startNs, long endNs, long[] busyNs, OpWatch.Stuck stuck) {
         Kernel k = m.kernel();
         ExitInfo ei = m.ext().exitInfo();
         List<CpuSummary> perCpu = new ArrayList<>();
@@ -122,21 +134,23 @@ public final class RunResult {
         for (int cpu = 0; cpu < k.nrCpus(); cpu++) {
             Rq rq = k.rq(cpu);
             perCpu.add(new CpuSummary(cpu, rq.scx.releaseWindows(), rq.scx.getCpuReleasedOpaque(),
-                    rq.scx.getPntSeqAcquire(), rq.nrSwitches(), rq.busyNs()));
+                    rq.scx.getPntSeqAcquire(), rq.nrSwitches(), busyNs != null ? busyNs[cpu] : rq.busyNs()));
             wait.add(rq.stats().waitCopy());
             stranded.add(rq.stats().strandedCopy());
         }
         Map<String, Long> stats;
         String statsLine;
-        try {
-            stats = new LinkedHashMap<>(ops.stats());
-            statsLine = ops.statsLine();
-        } catch (RuntimeException e) {
-            stats = Map.of();
-            statsLine = "";
+        List<String> dmesg = new ArrayList<>(m.ext().dmesg());
+        Map<String, Long> st = UserCall.bounded("stats()", ops::stats, Map.of(), dmesg);
+        stats = st == null ? Map.of() : new LinkedHashMap<>(st);
+        statsLine = UserCall.bounded("statsLine()", ops::statsLine, "", dmesg);
+        String name = UserCall.bounded("name()", ops::name, spec.scheduler(), dmesg);
+        String dump = ei.dump();
+        if (dump.isEmpty() && stuck != null) {
+            dump = stuck.dumpText();
         }
-        return new RunResult(spec, 0, m.ext().dmesg(), ops.name(), durationNs, ei.kind(), ei.kindName(),
-                ei.exitCode(), ei.reason(), ei.msg(), ei.dump(), k.opCalls(), k.kfuncCalls(), k.reenqueuedTasks(),
+        return new RunResult(spec, 0, dmesg, name, durationNs, ei.kind(), ei.kindName(),
+                ei.exitCode(), ei.reason(), ei.msg(), dump, k.opCalls(), k.kfuncCalls(), k.reenqueuedTasks(),
                 Collections.unmodifiableList(perCpu), LatencySummary.of(wait), LatencySummary.of(stranded),
                 Collections.unmodifiableMap(stats), statsLine == null ? "" : statsLine, workload.name(),
                 workload.report(), k.bug(), startNs, endNs);

@@ -2,13 +2,21 @@
 package org.scxemu.harness;
 
 import java.util.Locale;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 import org.scxemu.harness.controlled.ControlledSpec;
 import org.scxemu.harness.controlled.Controller;
 import org.scxemu.harness.workload.Workload;
+import org.scxemu.kernel.CpuStats;
 import org.scxemu.kernel.Ext;
 import org.scxemu.kernel.Kernel;
 import org.scxemu.kernel.Kfunc;
+import org.scxemu.kernel.OpWatch;
 import org.scxemu.kernel.ScxOp;
 import org.scxemu.kernel.Tracer;
 import org.scxemu.scx.SchedExtOps;
@@ -56,47 +64,220 @@ public final class Runner {
      */
     public static RunResult run(RunSpec spec, SchedExtOps ops, Workload workload, Listener listener,
             Tracer tracer) {
-        try (Machine m = Machine.threaded(spec.cpus(), spec.tickNs(), tracer, spec.kernelProfile().core)) {
-            Kernel k = m.kernel();
-            int ret = m.load(ops);
-            if (ret < 0) {
-                return RunResult.loadFailed(spec, ret, m.ext().dmesg());
-            }
-            m.start();
-            long startNs = k.now();
-            workload.start(k, spec.cpus(), spec.seed());
-            // the duration counts from when every task has been forked (forking thousands of tasks
-            // onto hundreds of CPU threads can take a while on a small host)
-            long t0 = System.nanoTime();
-            CoreLine core = new CoreLine(k, 0);
-            long end = t0 + spec.durationNs();
-            long nextSecond = t0 + SECOND_NS;
-            int second = 0;
-            for (;;) {
-                long now = System.nanoTime();
-                if (m.ext().exitKind() != 0 || k.bug() != null || now - end >= 0) {
-                    break;
+        Session g = new Session(spec, ops, workload, Machine.threaded(spec.cpus(), spec.tickNs(), tracer,
+                spec.kernelProfile().core));
+        // The run's body runs on its own thread: a scheduler op stuck on it (a fork's enqueue, the
+        // listener's statsLine(), ops.init()) must not take the caller with it.
+        FutureTask<RunResult> body = new FutureTask<>(() -> g.body(listener));
+        Thread t = new Thread(body, "scx-harness");
+        t.setDaemon(true);
+        t.start();
+        long stuckSeen = 0;
+        for (;;) {
+            try {
+                return body.get(POLL_NS, TimeUnit.NANOSECONDS);
+            } catch (TimeoutException e) {
+                OpWatch.Stuck stuck = g.watch.stuck();
+                if (stuck != null) {
+                    long now = System.nanoTime();
+                    if (stuckSeen == 0) {
+                        stuckSeen = now;
+                    } else if (now - stuckSeen > ABANDON_NS) {
+                        return g.abandon(stuck);
+                    }
                 }
-                if (now - nextSecond >= 0) {
-                    listener.second(++second, now - t0, k, ops, core.line(now - t0));
-                    nextSecond += SECOND_NS;
-                    continue;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return g.abandon(g.watch.stuck());
+            } catch (ExecutionException e) {
+                Throwable c = e.getCause();
+                if (c instanceof RuntimeException) {
+                    throw (RuntimeException) c;
                 }
-                LockSupport.parkNanos(Math.min(POLL_NS, Math.min(end, nextSecond) - now));
+                if (c instanceof Error) {
+                    throw (Error) c;
+                }
+                throw new IllegalStateException(c);
             }
-            long elapsed = System.nanoTime() - t0;
-            long endNs = k.now();
-            boolean ejected = m.ext().exitKind() != 0;
-            if (ejected) {
-                // the kernel's error irq work is dumping and disabling: wait for it to finish
-                m.ext().awaitDisabled();
-            }
-            m.stop();
-            if (!ejected) {
-                m.unload();
-            }
-            return RunResult.collect(spec, m, ops, workload, elapsed, startNs, endNs);
         }
+    }
+
+    /**
+     * How long the caller waits for the run's body once an op is stuck: the body's own bounded
+     * waits (the disable, the CPU threads' stop, the unload) fit in it, so the body returns the
+     * result itself unless the stuck op is on its own thread.
+     */
+    private static final long ABANDON_NS = 3_000_000_000L;
+
+    /**
+     * One free-running run: the machine, its op watchdog and the run's clock readings, shared by
+     * the body thread (which writes them) and the caller (which reads them only to abandon a
+     * stuck body). Volatile fields: written by the body, read by the caller.
+     */
+    private static final class Session {
+        final RunSpec spec;
+        final SchedExtOps ops;
+        final Workload workload;
+        final Machine m;
+        final OpWatch watch;
+        volatile long startNs;
+        volatile long t0;
+        volatile long[] busy0;
+        volatile long endNs;
+        volatile long elapsed;
+        private final AtomicBoolean finished = new AtomicBoolean();
+
+        Session(RunSpec spec, SchedExtOps ops, Workload workload, Machine m) {
+            this.spec = spec;
+            this.ops = ops;
+            this.workload = workload;
+            this.m = m;
+            this.watch = OpWatch.start(m.kernel());
+        }
+
+        RunResult body(Listener listener) {
+            boolean wedged = false;
+            try {
+                Kernel k = m.kernel();
+                int ret = m.load(ops);
+                if (ret < 0) {
+                    return RunResult.loadFailed(spec, ret, m.ext().dmesg());
+                }
+                m.start();
+                startNs = k.now();
+                workload.start(k, spec.cpus(), spec.seed());
+                // the duration counts from when every task has been forked (forking thousands of tasks
+                // onto hundreds of CPU threads can take a while on a small host)
+                long start = System.nanoTime();
+                busy0 = CpuStats.busySnapshot(k, k.now());
+                t0 = start;
+                CoreLine core = new CoreLine(k, 0);
+                long end = start + spec.durationNs();
+                long nextSecond = start + SECOND_NS;
+                int second = 0;
+                for (;;) {
+                    long now = System.nanoTime();
+                    boolean over = m.ext().exitKind() != 0 || k.bug() != null || now - end >= 0;
+                    // the last full second gets its line too (a 5 s run prints 5)
+                    boolean last = now - end >= 0 && m.ext().exitKind() == 0 && k.bug() == null
+                            && second < spec.durationNs() / SECOND_NS;
+                    if (over && !last) {
+                        break;
+                    }
+                    if (now - nextSecond >= 0 || last) {
+                        String line = core.line(now - start);
+                        try {
+                            listener.second(++second, now - start, k, ops, line);
+                        } catch (Throwable e) { // the scheduler's user-space half (statsLine()) failed
+                            m.ext().scxOpsError("the scheduler's user space threw %s", OpWatch.describe(e));
+                        }
+                        nextSecond += SECOND_NS;
+                        continue;
+                    }
+                    LockSupport.parkNanos(Math.min(POLL_NS, Math.min(end, nextSecond) - now));
+                }
+                watch.runEnded();
+                elapsed = System.nanoTime() - start;
+                endNs = k.now();
+                long[] busy = busyIn(busy0, CpuStats.busySnapshot(k, endNs), elapsed);
+                wedged = !awaitDisabledOrStuck(m, watch);
+                m.stop();
+                if (!wedged && m.ext().exitKind() == 0) {
+                    wedged = !unloadOrStuck(m, watch);
+                }
+                wedged = wedged || !awaitDisabledOrStuck(m, watch);
+                if (!finished.compareAndSet(false, true)) {
+                    wedged = true;
+                    return null; // the caller gave up on this body and reported the run itself
+                }
+                return RunResult.collect(spec, m, ops, workload, elapsed, startNs, endNs, busy, watch.stuck());
+            } finally {
+                watch.close();
+                if (!wedged) {
+                    m.close();
+                }
+            }
+        }
+
+        /** The body is stuck in the scheduler's code: report the run from what the machine holds now. */
+        RunResult abandon(OpWatch.Stuck stuck) {
+            if (!finished.compareAndSet(false, true)) {
+                return null;
+            }
+            watch.close();
+            Kernel k = m.kernel();
+            long now = System.nanoTime();
+            long from = t0;
+            long el = elapsed != 0 ? elapsed : from != 0 ? now - from : 0;
+            long endAt = endNs != 0 ? endNs : k.now();
+            long[] b0 = busy0;
+            long[] busy = b0 == null ? new long[spec.cpus()] : busyIn(b0, CpuStats.busySnapshot(k, endAt), el);
+            if (m.ext().exitKind() == 0) {
+                m.ext().scxOpsError("the run could not end: a scheduler op is stuck");
+            }
+            return RunResult.collect(spec, m, ops, workload, el, startNs, endAt, busy, stuck);
+        }
+    }
+
+    /** Each CPU's busy time between two snapshots, never more than the window's length. */
+    static long[] busyIn(long[] from, long[] to, long windowNs) {
+        long[] b = new long[to.length];
+        for (int i = 0; i < b.length; i++) {
+            b[i] = Math.max(0, Math.min(windowNs, to[i] - from[i]));
+        }
+        return b;
+    }
+
+    /** How long a disable may take once an op is known to be stuck (it may hold the locks the disable needs). */
+    private static final long STUCK_DISABLE_WAIT_NS = 2_000_000_000L;
+    /** How long a disable may take at all (the kernel's own, with every task to switch back). */
+    private static final long DISABLE_WAIT_NS = 30_000_000_000L;
+
+    /**
+     * Unloads the scheduler on a helper thread and waits for it; returns false when an op got
+     * stuck in the unload (ops.exit_task(), ops.disable(), ops.exit() ...) and it did not finish.
+     */
+    static boolean unloadOrStuck(Machine m, OpWatch watch) {
+        Thread u = new Thread(m::unload, "scx-unload");
+        u.setDaemon(true);
+        u.start();
+        return waitOrStuck(() -> !u.isAlive(), watch);
+    }
+
+    /**
+     * After an exit, waits for the disable to finish; returns false when it did not (an op is
+     * stuck and holds what the disable needs: the machine is wedged and must be left as it is).
+     * Returns true at once while no exit is pending.
+     */
+    static boolean awaitDisabledOrStuck(Machine m, OpWatch watch) {
+        return waitOrStuck(() -> m.ext().exitKind() == 0 || m.ext().enableState() == Ext.SCX_OPS_DISABLED, watch);
+    }
+
+    /**
+     * Polls {@code done} every millisecond; false if it is not true {@link #STUCK_DISABLE_WAIT_NS}
+     * after {@code watch} found a stuck op, or {@link #DISABLE_WAIT_NS} after the start.
+     */
+    private static boolean waitOrStuck(BooleanSupplier done, OpWatch watch) {
+        long start = System.nanoTime();
+        long stuckSeen = 0;
+        while (!done.getAsBoolean()) {
+            long now = System.nanoTime();
+            if (watch != null && watch.stuck() != null) {
+                if (stuckSeen == 0) {
+                    stuckSeen = now;
+                } else if (now - stuckSeen > STUCK_DISABLE_WAIT_NS) {
+                    return false;
+                }
+            }
+            if (now - start > DISABLE_WAIT_NS) {
+                return false;
+            }
+            LockSupport.parkNanos(1_000_000L);
+            if (Thread.currentThread().isInterrupted()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
@@ -128,9 +309,11 @@ public final class Runner {
                 return new ControlledRun(RunResult.loadFailed(spec, ret, m.ext().dmesg()), c, null, 0, -1);
             }
             m.start();
+            OpWatch watch = OpWatch.start(k); // an op that sleeps on host time is caught here too
             long startNs = k.now();
             Controller.Stop stop = c.runAction(() -> workload.start(k, spec.cpus(), spec.seed()));
             long t0 = k.now();
+            long[] busy0 = CpuStats.busySnapshot(k, t0);
             CoreLine core = new CoreLine(k, 0);
             long end = t0 + spec.durationNs();
             int second = 0;
@@ -160,7 +343,9 @@ public final class Runner {
                 }
             }
             long endNs = k.now();
+            watch.runEnded();
             long elapsed = endNs - t0;
+            long[] busy = busyIn(busy0, CpuStats.busySnapshot(k, endNs), elapsed);
             long endStep = c.steps();
             if (stop == Controller.Stop.DEADLOCK) {
                 k.reportBug(new IllegalStateException("controlled run: no thread can run (a lock cycle or a lost"
@@ -173,7 +358,9 @@ public final class Runner {
             } else {
                 m.unload();
             }
-            return new ControlledRun(RunResult.collect(spec, m, ops, workload, elapsed, startNs, endNs), c, stop,
+            watch.close();
+            return new ControlledRun(RunResult.collect(spec, m, ops, workload, elapsed, startNs, endNs, busy,
+                    watch.stuck()), c, stop,
                     endStep, exitStep[0]);
         }
     }
@@ -195,10 +382,11 @@ public final class Runner {
             this.lastNs = startElapsedNs;
         }
 
+        /** Busy time so far, the running tasks' current stretches included. */
         private static long busyNs(Kernel k) {
             long busy = 0;
-            for (int cpu = 0; cpu < k.nrCpus(); cpu++) {
-                busy += k.rq(cpu).busyNs(); // racy but benign: a monotonic counter, for display
+            for (long b : CpuStats.busySnapshot(k, k.now())) {
+                busy += b;
             }
             return busy;
         }

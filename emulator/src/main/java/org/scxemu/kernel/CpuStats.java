@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package org.scxemu.kernel;
 
+import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -34,5 +35,38 @@ public final class CpuStats {
 
     public Histogram strandedCopy() {
         return stranded.copy();
+    }
+
+    /**
+     * Every CPU's busy time up to {@code now} on the kernel clock: what the context switches
+     * credited so far plus the running task's time since the last switch, so a CPU that runs one
+     * task all along counts as busy. Two snapshots bound a window (the run's), so time spent
+     * forking before it or winding down after it is not counted. Each figure is read under its rq
+     * lock; a lock not free within a few ms (an op stuck with it held) gives a racy read instead
+     * (racy but benign: the figure is for the summary only).
+     */
+    public static long[] busySnapshot(Kernel k, long now) {
+        long[] busy = new long[k.nrCpus];
+        for (int cpu = 0; cpu < k.nrCpus; cpu++) {
+            Rq rq = k.rq(cpu);
+            boolean locked = false;
+            try {
+                locked = rq.lock.tryLock(5, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            try {
+                long b = rq.busyNs;
+                if (rq.curr != rq.idle && now - rq.lastSwitchNs > 0) {
+                    b += now - rq.lastSwitchNs;
+                }
+                busy[cpu] = b;
+            } finally {
+                if (locked) {
+                    rq.lock.unlock();
+                }
+            }
+        }
+        return busy;
     }
 }

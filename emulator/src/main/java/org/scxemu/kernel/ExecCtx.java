@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package org.scxemu.kernel;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
 /**
  * The kernel context of one thread: the kernel's {@code current} task fields that sched_ext uses
  * ({@code current->scx.kf_mask}, {@code kf_tasks}) plus the per-CPU scratch that code running on
@@ -53,6 +56,23 @@ public final class ExecCtx {
     /** Re-enqueued tasks (scx_bpf_reenqueue_local() results). */
     long reenqueuedTasks;
 
+    /** The deepest op nesting whose outer ops are remembered (deeper ones are counted, not named). */
+    private static final int OP_NEST_MAX = 8;
+    /**
+     * The op this thread is inside ({@link ScxOp#ordinal()} + 1), or 0 outside every op. Written
+     * only by the owning thread, on op entry and exit, with opaque stores (the kernel's
+     * WRITE_ONCE); read by {@link OpWatch}'s monitor with opaque loads. Racy but benign: a stale
+     * read only delays the detection of a stuck op by one sample.
+     */
+    private int opInFlight;
+    /** Bumped on every op entry (opaque store by the owner, opaque load by {@link OpWatch}). */
+    private long opSeq;
+    /** The ops this thread is nested in (owner only, plain): restored into opInFlight on exit. */
+    private final int[] opStack = new int[OP_NEST_MAX];
+    private int opDepth;
+    /** The thread that owns a non-CPU context (a CPU context's thread is {@code rq.thread}). */
+    private final Thread creator;
+
     private static final ThreadLocal<ExecCtx> CURRENT = new ThreadLocal<>();
 
     ExecCtx(Kernel kernel, Rq rq) {
@@ -66,6 +86,7 @@ public final class ExecCtx {
         cpusToWait = new long[words];
         pseqs = new long[kernel.nrCpus];
         waitSwitches = new long[kernel.nrCpus];
+        creator = Thread.currentThread();
         kernel.registerCtx(this);
     }
 
@@ -120,6 +141,42 @@ public final class ExecCtx {
         CURRENT.set(prev);
     }
 
+    /**
+     * Op entry (the hot path): two plain accesses of owner-only fields and two opaque stores; no
+     * clock read, no allocation, no volatile access. The monitor times the op by sampling.
+     */
+    void opEnter(int ordinal) {
+        int d = opDepth;
+        if (d < OP_NEST_MAX) {
+            opStack[d] = ordinal + 1;
+        }
+        opDepth = d + 1;
+        OP_SEQ.setOpaque(this, opSeq + 1);
+        OP_IN_FLIGHT.setOpaque(this, ordinal + 1);
+    }
+
+    /** Op exit: the enclosing op (if any) is in flight again. */
+    void opExit() {
+        int d = opDepth - 1;
+        opDepth = d;
+        OP_IN_FLIGHT.setOpaque(this, d > 0 && d <= OP_NEST_MAX ? opStack[d - 1] : 0);
+    }
+
+    /** The op in flight (ordinal + 1, 0 for none), for the monitor: opaque load. */
+    int readOnceOpInFlight() {
+        return (int) OP_IN_FLIGHT.getOpaque(this);
+    }
+
+    /** The op-entry sequence, for the monitor: opaque load. */
+    long readOnceOpSeq() {
+        return (long) OP_SEQ.getOpaque(this);
+    }
+
+    /** The thread this context runs on (a CPU's thread once attached), or null. */
+    Thread thread() {
+        return rq != null ? rq.thread : creator;
+    }
+
     static boolean testBit(long[] m, int cpu) {
         return (m[cpu >>> 6] & (1L << cpu)) != 0;
     }
@@ -139,5 +196,19 @@ public final class ExecCtx {
             }
         }
         return true;
+    }
+
+    // VarHandle mechanics
+    private static final VarHandle OP_IN_FLIGHT;
+    private static final VarHandle OP_SEQ;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            OP_IN_FLIGHT = l.findVarHandle(ExecCtx.class, "opInFlight", int.class);
+            OP_SEQ = l.findVarHandle(ExecCtx.class, "opSeq", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
     }
 }

@@ -211,12 +211,14 @@ public final class Ext {
 
     private void enterOp(ExecCtx ctx, ScxOp op, int mask) {
         ctx.opCalls[op.ordinal()]++;
+        ctx.opEnter(op.ordinal()); // for OpWatch: two opaque stores, no clock read
         if (mask != 0) {
             scxKfAllow(ctx, mask);
         }
     }
 
     private void exitOp(ExecCtx ctx, int mask) {
+        ctx.opExit();
         if (mask != 0) {
             scxKfDisallow(ctx, mask);
         }
@@ -231,7 +233,9 @@ public final class Ext {
                 break;
             }
         }
-        scxOpsExitKind(SCX_EXIT_ERROR_BPF, 0, bt, "ops.%s() threw %s", op.kname, t);
+        if (!ExtLifecycle.blameAfterExit(this, "ops." + op.kname + "()", t, bt)) { // a fault during an unload
+            scxOpsExitKind(SCX_EXIT_ERROR_BPF, 0, bt, "ops.%s() threw %s%s", op.kname, t, ExtLifecycle.userFrame(t));
+        }
     }
 
     // --- typed SCX_CALL_OP wrappers ---------------------------------------------------------------

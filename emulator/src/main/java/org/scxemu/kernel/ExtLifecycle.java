@@ -59,6 +59,63 @@ final class ExtLifecycle {
     }
 
     /**
+     * A scheduler fault seen after its exit was already decided: the kernel cannot meet this (a
+     * BPF op cannot throw), the emulator must not let it pass silently. A non-error exit (an
+     * unload, scx_bpf_exit()) becomes {@code SCX_EXIT_ERROR_BPF} naming {@code what}; an error
+     * exit keeps its first cause (as the kernel's first exit wins) and the fault goes to dmesg.
+     *
+     * @return true if the fault was recorded here, false if no exit was under way
+     */
+    static boolean blameAfterExit(Ext ext, String what, Throwable t, List<String> bt) {
+        int kind = ext.exitKind.get();
+        if (kind == SCX_EXIT_NONE) {
+            return false;
+        }
+        String msg = what + " threw " + t + userFrame(t);
+        if (kind >= SCX_EXIT_ERROR) {
+            ext.klog("sched_ext: after the exit, " + msg);
+            return true;
+        }
+        ExitInfo ei = ext.exitInfo;
+        ext.exitKind.set(SCX_EXIT_ERROR_BPF);
+        ei.kind = SCX_EXIT_ERROR_BPF;
+        ei.reason = ExitInfo.reasonOf(SCX_EXIT_ERROR_BPF);
+        ei.msg = msg.length() > SCX_EXIT_MSG_LEN - 1 ? msg.substring(0, SCX_EXIT_MSG_LEN - 1) : msg;
+        ei.bt = bt;
+        ext.klog("sched_ext: " + msg);
+        return true;
+    }
+
+    /** {@code t}'s stack as exit backtrace lines. */
+    static List<String> backtrace(Throwable t) {
+        List<String> bt = new ArrayList<>();
+        for (StackTraceElement e : t.getStackTrace()) {
+            bt.add(e.toString());
+            if (bt.size() >= SCX_EXIT_BT_LEN) {
+                break;
+            }
+        }
+        return bt;
+    }
+
+    /**
+     * Where in the scheduler's own code {@code t} was thrown: " (at Frame)" for the first frame
+     * outside the JDK and the emulator, or "" if there is none.
+     */
+    static String userFrame(Throwable t) {
+        for (StackTraceElement e : t.getStackTrace()) {
+            String c = e.getClassName();
+            if (!c.startsWith("java.") && !c.startsWith("jdk.") && !c.startsWith("sun.")
+                    && !c.startsWith("org.scxemu.kernel.") && !c.startsWith("org.scxemu.harness.")
+                    && !c.startsWith("org.scxemu.scx.")
+                    && !c.startsWith("org.scxemu.cli.")) {
+                return " (at " + e + ")";
+            }
+        }
+        return "";
+    }
+
+    /**
      * ext.c: scx_ops_enable(). Failures before ENABLING return an errno to the attacher; failures
      * after it report an error, queue the disable, and return 0 (the attach succeeds and the
      * scheduler is ejected shortly after), as 6.12 does.
@@ -71,20 +128,43 @@ final class ExtLifecycle {
         int maxBatch;
         int timeoutMs;
         int dumpLen;
+        String member = "name";
         try {
             name = ops.name();
+            member = "flags";
             flags = ops.flags();
+            member = "dispatch_max_batch";
             maxBatch = ops.dispatchMaxBatch();
+            member = "timeout_ms";
             timeoutMs = ops.timeoutMs();
+            member = "exit_dump_len";
             dumpLen = ops.exitDumpLen();
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
+            ext.klog("sched_ext: cannot read ops." + member + ": the scheduler's method threw " + e
+                    + userFrame(e));
             return -EINVAL;
         }
-        if (!validName(name) || (flags & ~SCX_OPS_ALL_FLAGS) != 0 || maxBatch < 0 || timeoutMs < 0
-                || dumpLen < 0) {
+        String bad = null;
+        if (!validName(name)) {
+            bad = "ops.name " + (name == null ? "is null" : "\"" + Printable.escape(name, 80) + "\" is invalid")
+                    + ": 1.." + (SCX_OPS_NAME_LEN - 1) + " characters, letters, digits, '_' and '.' only";
+        } else if ((flags & ~SCX_OPS_ALL_FLAGS) != 0) {
+            bad = "ops.flags 0x" + Long.toHexString(flags) + " has unknown bits 0x"
+                    + Long.toHexString(flags & ~SCX_OPS_ALL_FLAGS);
+        } else if (maxBatch < 0) {
+            bad = "ops.dispatch_max_batch " + maxBatch + " is negative";
+        } else if (timeoutMs < 0) {
+            bad = "ops.timeout_ms " + timeoutMs + " is negative";
+        } else if (dumpLen < 0) {
+            bad = "ops.exit_dump_len " + dumpLen + " is negative";
+        }
+        if (bad != null) {
+            ext.klog("sched_ext: " + bad);
             return -EINVAL;
         }
         if ((long) timeoutMs * 1_000_000L > SCX_WATCHDOG_MAX_TIMEOUT_NS) {
+            ext.klog("sched_ext: ops.timeout_ms " + timeoutMs + " is too big: at most "
+                    + SCX_WATCHDOG_MAX_TIMEOUT_NS / 1_000_000L + " (SCX_WATCHDOG_MAX_TIMEOUT)");
             return -E2BIG;
         }
 
@@ -118,12 +198,14 @@ final class ExtLifecycle {
                 ctx.opCalls[ScxOp.INIT.ordinal()]++;
                 ctx.kfMask |= SCX_KF_SLEEPABLE;
                 int ret;
+                ctx.opEnter(ScxOp.INIT.ordinal()); // OpWatch times ops.init() too
                 try {
                     ret = ops.init();
-                } catch (RuntimeException e) {
-                    ext.scxOpsExitKind(SCX_EXIT_ERROR_BPF, 0, null, "ops.init() threw %s", e);
+                } catch (Throwable e) { // an Error too (NoClassDefFoundError...): the scheduler's fault
+                    ext.scxOpsExitKind(SCX_EXIT_ERROR_BPF, 0, backtrace(e), "ops.init() threw %s%s", e, userFrame(e));
                     ret = 0;
                 } finally {
+                    ctx.opExit();
                     ctx.kfMask &= ~SCX_KF_SLEEPABLE;
                 }
                 if (ret != 0) {
@@ -328,10 +410,14 @@ final class ExtLifecycle {
             if (has[ScxOp.EXIT.ordinal()]) {
                 ExecCtx ctx = ExecCtx.current(kernel);
                 ctx.opCalls[ScxOp.EXIT.ordinal()]++;
+                ctx.opEnter(ScxOp.EXIT.ordinal());
                 try {
                     ext.ops.exit(ei);
-                } catch (RuntimeException e) {
-                    ext.klog("sched_ext: ops.exit() threw " + e);
+                } catch (Throwable e) {
+                    ext.klog("sched_ext: ops.exit() threw " + e + userFrame(e));
+                    blameAfterExit(ext, "ops.exit()", e, backtrace(e));
+                } finally {
+                    ctx.opExit();
                 }
             }
             // destroy all user DSQs

@@ -19,6 +19,7 @@ import org.scxemu.harness.controlled.Controller;
 import org.scxemu.harness.workload.Workload;
 import org.scxemu.kernel.InvariantChecker;
 import org.scxemu.kernel.Kernel;
+import org.scxemu.kernel.OpWatch;
 import org.scxemu.kernel.Tracer;
 import org.scxemu.scx.SchedExtOps;
 
@@ -112,6 +113,7 @@ public final class StressRunner {
             if (ret < 0) {
                 return new Outcome(RunResult.loadFailed(spec, ret, m.ext().dmesg()), null, "", "", 0, 0);
             }
+            OpWatch watch = OpWatch.start(k); // an op that does not return ejects the scheduler (ERROR_STALL)
             boolean[] ended = new boolean[1];
             Runnable reload = () -> {
                 // chaos thread; never while the run is ending
@@ -164,6 +166,7 @@ public final class StressRunner {
                 LockSupport.parkNanos(Math.min(Math.min(nextCheck, nextSecond), end) - now);
             }
             long elapsed = System.nanoTime() - t0;
+            watch.runEnded();
             if (checker.violation() != null) {
                 // stop the CPUs first, so the dump shows the machine close to the violation
                 m.stop();
@@ -203,7 +206,9 @@ public final class StressRunner {
                     history = checker.history(startNs);
                 }
             }
-            RunResult r = RunResult.collect(spec, m, current.get(), workload, elapsed, startNs, endNs);
+            watch.close();
+            RunResult r = RunResult.collect(spec, m, current.get(), workload, elapsed, startNs, endNs, null,
+                    watch.stuck());
             putSections(r, checker, v, history, startNs, stallLimitNs, chaosCfg, reloads[0], chaos);
             return new Outcome(r, v, history, dump, checker.checked(), checker.violations());
         }
@@ -269,6 +274,7 @@ public final class StressRunner {
                 }
             });
             m.start();
+            OpWatch watch = OpWatch.start(k); // an op that sleeps on host time is caught here too
             long startNs = k.now();
             java.util.function.BooleanSupplier bad = () -> checker.violation() != null || m.ext().exitKind() != 0;
             Schedule sched = new Schedule();
@@ -354,6 +360,7 @@ public final class StressRunner {
                 }
             }
             long endNs = k.now();
+            watch.runEnded();
             long endStep = c.steps();
             InvariantChecker.Violation v = checker.violation();
             if (v != null && violationStep[0] < 0) {
@@ -376,7 +383,8 @@ public final class StressRunner {
             v = e.violation;
             String history = e.history;
             String dump = e.dump;
-            RunResult r = RunResult.collect(spec, m, ops, workload, elapsed, startNs, endNs);
+            watch.close();
+            RunResult r = RunResult.collect(spec, m, ops, workload, elapsed, startNs, endNs, null, watch.stuck());
             putSections(r, checker, v, history, startNs, stallLimitNs, chaosCfg, 0, chaos);
             Map<String, Object> ctl = c.toJson(stoppedBy);
             ctl.put("end_step", endStep);

@@ -2,7 +2,9 @@
 package org.scxemu.harness.workload;
 
 import java.io.IOException;
-import java.nio.charset.MalformedInputException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -17,6 +19,7 @@ import org.scxemu.harness.JsonReader;
 import org.scxemu.kernel.Behavior;
 import org.scxemu.kernel.CpuMask;
 import org.scxemu.kernel.Kernel;
+import org.scxemu.kernel.Printable;
 import org.scxemu.kernel.Step;
 import org.scxemu.kernel.Task;
 
@@ -53,6 +56,10 @@ public final class WorkloadFile implements Workload {
     public static final String PREFIX = "file:";
     static final int COUNT_MAX = 4096;
     static final int TASKS_MAX = 16384;
+    /** The largest workload file read (a real one is a few kB). */
+    public static final int SIZE_MAX = 1 << 20;
+    /** The longest phase: as long as the longest run (24 h), so the arithmetic on it cannot overflow. */
+    public static final long PHASE_NS_MAX = 86_400_000_000_000L;
     private static final Set<String> TOP_FIELDS = Set.of("name", "description", "tasks");
     private static final Set<String> TASK_FIELDS = Set.of("name", "count", "policy", "nice", "cpus", "loop",
             "phases");
@@ -62,7 +69,7 @@ public final class WorkloadFile implements Workload {
         private static final long serialVersionUID = 1L;
 
         BadWorkloadFile(String msg) {
-            super(msg);
+            super(Printable.escape(msg, 300));
         }
     }
 
@@ -136,10 +143,30 @@ public final class WorkloadFile implements Workload {
     public static WorkloadFile load(String spec, Path path, int cpus) throws BadWorkloadFile {
         String text;
         try {
-            text = Files.readString(path, StandardCharsets.UTF_8);
+            if (!Files.exists(path)) {
+                throw new NoSuchFileException(path.toString());
+            }
+            if (Files.isDirectory(path)) {
+                throw new BadWorkloadFile("cannot read: is a directory");
+            }
+            if (!Files.isRegularFile(path)) {
+                // a device, FIFO or socket could be endless or block for ever
+                throw new BadWorkloadFile("not a regular file (a device, FIFO or socket cannot be a workload file)");
+            }
+            if (Files.size(path) > SIZE_MAX) {
+                throw new BadWorkloadFile("too big: " + Files.size(path) + " bytes, at most " + SIZE_MAX);
+            }
+            byte[] bytes;
+            try (InputStream in = Files.newInputStream(path)) {
+                bytes = in.readNBytes(SIZE_MAX + 1); // the file may grow after the size check
+            }
+            if (bytes.length > SIZE_MAX) {
+                throw new BadWorkloadFile("too big: more than " + SIZE_MAX + " bytes");
+            }
+            text = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
         } catch (NoSuchFileException e) {
             throw new BadWorkloadFile("no such file");
-        } catch (MalformedInputException e) {
+        } catch (CharacterCodingException e) {
             throw new BadWorkloadFile("not UTF-8 text");
         } catch (IOException | RuntimeException e) {
             throw new BadWorkloadFile("cannot read: " + e);
@@ -323,11 +350,11 @@ public final class WorkloadFile implements Workload {
                 }
                 JsonReader.Obj p = (JsonReader.Obj) ph.get(i);
                 if (p.containsKey("run_ns")) {
-                    k.phases[i] = integer(p.lineOf("run_ns"), p.get("run_ns"), pf + ".run_ns", 1, Long.MAX_VALUE);
+                    k.phases[i] = integer(p.lineOf("run_ns"), p.get("run_ns"), pf + ".run_ns", 1, PHASE_NS_MAX);
                     runs = true;
                 } else if (p.containsKey("sleep_ns")) {
                     k.phases[i] = -integer(p.lineOf("sleep_ns"), p.get("sleep_ns"), pf + ".sleep_ns", 1,
-                            Long.MAX_VALUE);
+                            PHASE_NS_MAX);
                 } else {
                     String key = p.keySet().iterator().next();
                     throw bad(p.lineOf(key), pf + "." + key, "unknown field; valid: run_ns, sleep_ns");
