@@ -74,6 +74,51 @@ public final class Carriers {
         return virtualAvailable() ? "virtual" : "platform";
     }
 
+    /**
+     * Runs {@code driver} (a controlled run: the thread that calls {@link Controller#runUntil}) on
+     * a virtual thread of the participants' carrier and waits for it, when they are virtual: then
+     * a return to the driver (after each action of a stress run, each simulated second) is a
+     * continuation switch too, not an OS wake-up of a platform thread and of the carrier. Else it
+     * runs {@code driver} on the calling thread. What {@code driver} throws is thrown here.
+     */
+    public static <T> T drive(java.util.function.Supplier<T> driver) {
+        if (!virtualAvailable()) {
+            return driver.get();
+        }
+        Object[] result = new Object[1];
+        Throwable[] failure = new Throwable[1];
+        Thread t = newVirtual("controlled-driver", () -> {
+            try {
+                result[0] = driver.get();
+            } catch (RuntimeException | Error e) {
+                failure[0] = e;
+            }
+        });
+        t.start();
+        boolean interrupted = false;
+        for (;;) {
+            try {
+                t.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        // join() orders everything the driver wrote before this read
+        if (failure[0] instanceof RuntimeException) {
+            throw (RuntimeException) failure[0];
+        }
+        if (failure[0] != null) {
+            throw (Error) failure[0];
+        }
+        @SuppressWarnings("unchecked")
+        T r = (T) result[0];
+        return r;
+    }
+
     /** An unstarted virtual thread named {@code name} running {@code body}; {@link #virtualAvailable} must be true. */
     static Thread newVirtual(String name, Runnable body) {
         if (System.getProperty("jdk.virtualThreadScheduler.parallelism") == null) {
