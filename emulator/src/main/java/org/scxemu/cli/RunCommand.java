@@ -13,6 +13,7 @@ import org.scxemu.harness.KernelProfile;
 import org.scxemu.harness.RunResult;
 import org.scxemu.harness.RunSpec;
 import org.scxemu.harness.Runner;
+import org.scxemu.harness.controlled.Carriers;
 import org.scxemu.harness.controlled.ControlledSpec;
 import org.scxemu.harness.controlled.Controller;
 import org.scxemu.harness.controlled.HandOverTrace;
@@ -401,7 +402,9 @@ class RunCommand implements Callable<Integer> {
             out.flush();
         };
         Tracer tracer = recorder == null ? Tracer.NONE : recorder;
-        Runner.ControlledRun cr = cs == null ? null : Runner.runControlled(rs, cs, ops, w, listener, tracer);
+        // on a JVM with virtual threads the driver shares the participants' carrier (see Carriers)
+        Runner.ControlledRun cr = cs == null ? null
+                : Carriers.drive(() -> Runner.runControlled(rs, cs, ops, w, listener, tracer));
         RunResult r = cr != null ? cr.result() : Runner.run(rs, ops, w, listener, tracer);
         if (progress != null) {
             progress.clear();
