@@ -233,7 +233,7 @@ final class StressCommand extends RunCommand {
         if (rates && o.result.section("exploration") != null) {
             @SuppressWarnings("unchecked")
             Map<String, Object> e = (Map<String, Object>) o.result.section("exploration");
-            o.result.putSection("exploration", StressRunner.withRates(e, o.wallNs));
+            o.result.putSection("exploration", StressRunner.withRates(e, o.wallNs, o.cpuNs));
         }
         return o;
     }
@@ -253,8 +253,10 @@ final class StressCommand extends RunCommand {
         if (e.containsKey("wall_ns")) {
             String time = "warp".equals(e.get("time")) ? "warp" : "scaled".equals(e.get("time"))
                     ? "speed " + e.get("speed") : (String) e.get("time");
-            out.printf(java.util.Locale.ROOT, "exploration: %s (time %s: %.2f s host, %s emulated)%n",
+            out.printf(java.util.Locale.ROOT, "exploration: %s (time %s: %.2f s host%s, %s emulated)%n",
                     StressRunner.ratesLine(e), time, (Long) e.get("wall_ns") / 1e9,
+                    e.containsKey("cpu_ns") ? String.format(java.util.Locale.ROOT, " using %.2f s of CPU",
+                            (Long) e.get("cpu_ns") / 1e9) : "",
                     e.containsKey("emulated_ns") ? SummaryTable.seconds((Long) e.get("emulated_ns")) : "-");
         } else {
             out.printf(java.util.Locale.ROOT, "exploration: %,d release windows, %,d race-point hits, %,d hand-overs"

@@ -578,7 +578,10 @@ public final class Chaos {
         SplittableRandom r = rnd[FORKEXIT];
         boolean fork = r.nextBoolean();
         int pick = r.nextInt(1 << 16);
-        ephemerals.removeIf(e -> e.task.isDead());
+        if (ephemerals.removeIf(e -> e.task.isDead())) {
+            // forget the dead ones for stop() too, so that the copy-on-write list stays short
+            owned.removeIf(b -> b.task != null && b.task.isDead());
+        }
         if (fork || (sleepers.isEmpty() && ephemerals.isEmpty())) {
             if (ephemerals.size() >= 4 * nrCpus) {
                 return;

@@ -66,14 +66,17 @@ public final class StressRunner {
 
         /** The host time the run took from the workload's start to the end of its main loop (0 if it never ran). */
         public final long wallNs;
+        /** The CPU time the whole process used meanwhile (every thread), or -1 if the JVM cannot say. */
+        public final long cpuNs;
 
         Outcome(RunResult result, InvariantChecker.Violation violation, String history, String dump, long checked,
                 long violations) {
-            this(result, violation, history, dump, checked, violations, null, -1, null, 0);
+            this(result, violation, history, dump, checked, violations, null, -1, null, 0, -1);
         }
 
         Outcome(RunResult result, InvariantChecker.Violation violation, String history, String dump, long checked,
-                long violations, Controller controller, long violationStep, String stoppedBy, long wallNs) {
+                long violations, Controller controller, long violationStep, String stoppedBy, long wallNs,
+                long cpuNs) {
             this.result = result;
             this.violation = violation;
             this.history = history;
@@ -84,6 +87,7 @@ public final class StressRunner {
             this.violationStep = violationStep;
             this.stoppedBy = stoppedBy;
             this.wallNs = wallNs;
+            this.cpuNs = cpuNs;
         }
     }
 
@@ -156,6 +160,7 @@ public final class StressRunner {
             Chaos chaos = new Chaos(k, chaosCfg, spec.seed(), reload);
             chaos.start();
             long t0 = System.nanoTime();
+            long cpu0 = processCpuNs();
             long e0 = k.now();
             long skips0 = k.clock instanceof Clock.Warp ? ((Clock.Warp) k.clock).skips() : 0;
             long skipped0 = k.clock instanceof Clock.Warp ? ((Clock.Warp) k.clock).skippedNs() : 0;
@@ -186,6 +191,7 @@ public final class StressRunner {
                 LockSupport.parkNanos(Math.min(Math.min(nextCheck, nextSecond), end) - now);
             }
             long elapsed = System.nanoTime() - t0;
+            long cpuNs = cpu0 < 0 ? -1 : processCpuNs() - cpu0;
             long emulated = k.now() - e0;
             Clock.Warp warp = k.clock instanceof Clock.Warp ? (Clock.Warp) k.clock : null;
             long warpSkips = warp == null ? 0 : warp.skips() - skips0;
@@ -238,8 +244,9 @@ public final class StressRunner {
                 ex.put("skips", warpSkips);
                 ex.put("skipped_ns", warpSkipped);
             }
-            r.putSection("exploration", withRates(ex, elapsed));
-            return new Outcome(r, v, history, dump, checker.checked(), checker.violations(), null, -1, null, elapsed);
+            r.putSection("exploration", withRates(ex, elapsed, cpuNs));
+            return new Outcome(r, v, history, dump, checker.checked(), checker.violations(), null, -1, null, elapsed,
+                    cpuNs);
         }
     }
 
@@ -292,7 +299,7 @@ public final class StressRunner {
             int ret = m.load(ops);
             if (ret < 0) {
                 return new Outcome(RunResult.loadFailed(spec, ret, m.ext().dmesg()), null, "", "", 0, 0, c, -1,
-                        null, 0);
+                        null, 0, -1);
             }
             // the step during which the first violation happened: the one before the hand-over that
             // first sees it (driver thread)
@@ -304,6 +311,7 @@ public final class StressRunner {
             });
             m.start();
             long wall0 = System.nanoTime();
+            long cpu0 = processCpuNs();
             long startNs = k.now();
             java.util.function.BooleanSupplier bad = () -> checker.violation() != null || m.ext().exitKind() != 0;
             Schedule sched = new Schedule();
@@ -390,6 +398,7 @@ public final class StressRunner {
             }
             long endNs = k.now();
             long wallNs = System.nanoTime() - wall0;
+            long cpuNs = cpu0 < 0 ? -1 : processCpuNs() - cpu0;
             long endStep = c.steps();
             InvariantChecker.Violation v = checker.violation();
             if (v != null && violationStep[0] < 0) {
@@ -424,7 +433,7 @@ public final class StressRunner {
             ex.put("emulated_ns", elapsed);
             r.putSection("exploration", ex);
             return new Outcome(r, v, history, dump, checker.checked(), checker.violations(), c, violationStep[0],
-                    stoppedBy, wallNs);
+                    stoppedBy, wallNs, cpuNs);
         }
     }
 
@@ -495,14 +504,19 @@ public final class StressRunner {
 
     /**
      * Adds to an {@code exploration} section the host time its counts were made in
-     * ({@code wall_ns}) and each count per host second ({@code release_windows_per_s}, ...). A
+     * ({@code wall_ns}), the CPU time the process used meanwhile ({@code cpu_ns}, when the JVM can
+     * say) and each count per host second ({@code release_windows_per_s}, ...). A
      * threaded run always has them; a controlled run only when asked (host time would make its
      * JSON differ from run to run, where the same seed otherwise gives the same bytes).
      */
-    public static Map<String, Object> withRates(Map<String, Object> exploration, long wallNs) {
+    public static Map<String, Object> withRates(Map<String, Object> exploration, long wallNs, long cpuNs) {
         double secs = Math.max(1, wallNs) / 1e9;
         Map<String, Object> m = new LinkedHashMap<>(exploration);
         m.put("wall_ns", wallNs);
+        if (cpuNs >= 0) {
+            // on a shared host the wall rates depend on what else runs; CPU time says what the run cost
+            m.put("cpu_ns", cpuNs);
+        }
         Object em = exploration.get("emulated_ns");
         if (em instanceof Long) {
             // the compression achieved: emulated ns per host ns
@@ -515,6 +529,16 @@ public final class StressRunner {
             }
         }
         return m;
+    }
+
+    /** The CPU time this process has used so far (every thread), or -1 if the JVM cannot say. */
+    static long processCpuNs() {
+        java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean();
+        if (os instanceof com.sun.management.OperatingSystemMXBean) {
+            return ((com.sun.management.OperatingSystemMXBean) os).getProcessCpuTime();
+        }
+        return -1;
     }
 
     /** {@code "12,345 release windows/s, ..."}: an exploration section's rates, for the console. */
