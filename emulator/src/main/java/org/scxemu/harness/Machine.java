@@ -179,6 +179,12 @@ public final class Machine implements AutoCloseable {
      * lost at every tick.
      */
     private static final long COMPRESSED_PARK_MIN_NS = 50_000L;
+    /**
+     * A skipping clock: the longest park of a waiting party. A skip wakes the parties whose
+     * deadlines it reaches; one that parked for a longer host time than its deadline is away after
+     * a skip is woken by the next party to wait, or by this bound if another stays busy meanwhile.
+     */
+    static final long WARP_PARK_MAX_NS = 1_000_000L;
 
     /** The CPU thread: one pass of the schedule loop, then wait until there is work. */
     private void cpuLoop(Rq rq, int warpSlot) {
@@ -207,7 +213,8 @@ public final class Machine implements AutoCloseable {
                     warp.beginWait(warpSlot, deadline);
                     long w = deadline - kernel.now();
                     if (w > 0) {
-                        LockSupport.parkNanos(Math.min(w, 10_000_000L));
+                        // a later skip may bring the deadline closer than this park: bound the lateness
+                        LockSupport.parkNanos(Math.min(w, WARP_PARK_MAX_NS));
                     }
                     warp.endWait(warpSlot);
                     continue;
@@ -243,7 +250,7 @@ public final class Machine implements AutoCloseable {
             warp.beginWait(watchdogSlot, last + kernel.ext.watchdogIntervalNs());
             long w = last + kernel.ext.watchdogIntervalNs() - kernel.now();
             if (w > 0) {
-                LockSupport.parkNanos(Math.min(w, 5_000_000L));
+                LockSupport.parkNanos(Math.min(w, WARP_PARK_MAX_NS));
             }
             warp.endWait(watchdogSlot);
             long now = kernel.now();

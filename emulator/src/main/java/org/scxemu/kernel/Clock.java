@@ -212,7 +212,10 @@ public interface Clock {
             return offset;
         }
 
-        /** With {@code lock} held: the skip, if every party waits, none has work and a deadline is ahead. */
+        /**
+         * With {@code lock} held, once every party waits and no CPU has work: the skip to the
+         * earliest deadline, if it is ahead, and the wake-up of every party whose deadline is due.
+         */
         private void maybeSkip() {
             if (parties == 0 || nWaiting < parties || pending.getAsBoolean()) {
                 return;
@@ -224,13 +227,18 @@ public interface Clock {
                 }
             }
             long now = nanoTime();
-            if (min == Long.MAX_VALUE || min <= now) {
+            if (min == Long.MAX_VALUE) {
                 return;
             }
-            offset += min - now;
-            skips++;
+            if (min > now) {
+                offset += min - now;
+                skips++;
+                now = min;
+            }
+            // wake every party whose deadline is due: the skip's target, and any party that parked
+            // for the host time its deadline was away before an earlier skip brought it closer
             for (int i = 0; i < threads.length; i++) {
-                if (threads[i] != null && waiting[i] && deadlines[i] <= min) {
+                if (threads[i] != null && waiting[i] && deadlines[i] <= now) {
                     java.util.concurrent.locks.LockSupport.unpark(threads[i]);
                 }
             }

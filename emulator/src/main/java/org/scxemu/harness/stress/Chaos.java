@@ -349,7 +349,7 @@ public final class Chaos {
                     next = kernel.now() + pause;
                     for (long w = pause; w > 0 && running; w = next - kernel.now()) {
                         warp.beginWait(warpSlot, next);
-                        LockSupport.parkNanos(next - kernel.now());
+                        LockSupport.parkNanos(Math.min(next - kernel.now(), 1_000_000L));
                         warp.endWait(warpSlot);
                     }
                     continue;
