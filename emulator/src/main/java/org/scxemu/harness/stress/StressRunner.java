@@ -122,6 +122,7 @@ public final class StressRunner {
      */
     public static Outcome run(RunSpec spec, Supplier<SchedExtOps> opsFactory, Workload workload, ChaosConfig chaosCfg,
             long stallLimitNs, long speed, Runner.Listener listener, Tracer extra) {
+        processCpuNs(); // loads the management classes now, not inside the measured run
         InvariantChecker checker = new InvariantChecker(spec.cpus(), stallLimitNs);
         Tracer tracer = Tracer.tee(checker, extra);
         AtomicReference<SchedExtOps> current = new AtomicReference<>(opsFactory.get());
@@ -159,8 +160,8 @@ public final class StressRunner {
             workload.start(k, spec.cpus(), spec.seed());
             Chaos chaos = new Chaos(k, chaosCfg, spec.seed(), reload);
             chaos.start();
-            long t0 = System.nanoTime();
             long cpu0 = processCpuNs();
+            long t0 = System.nanoTime();
             long e0 = k.now();
             long skips0 = k.clock instanceof Clock.Warp ? ((Clock.Warp) k.clock).skips() : 0;
             long skipped0 = k.clock instanceof Clock.Warp ? ((Clock.Warp) k.clock).skippedNs() : 0;
@@ -289,6 +290,7 @@ public final class StressRunner {
      */
     public static Outcome runControlled(RunSpec spec, ControlledSpec cs, Supplier<SchedExtOps> opsFactory,
             Workload workload, ChaosConfig chaosCfg, long stallLimitNs, Runner.Listener listener, Tracer extra) {
+        processCpuNs(); // loads the management classes now, not inside the measured run
         InvariantChecker checker = new InvariantChecker(spec.cpus(), stallLimitNs);
         Tracer tracer = Tracer.tee(checker, extra);
         SchedExtOps ops = opsFactory.get();
@@ -310,8 +312,8 @@ public final class StressRunner {
                 }
             });
             m.start();
-            long wall0 = System.nanoTime();
             long cpu0 = processCpuNs();
+            long wall0 = System.nanoTime();
             long startNs = k.now();
             java.util.function.BooleanSupplier bad = () -> checker.violation() != null || m.ext().exitKind() != 0;
             Schedule sched = new Schedule();
