@@ -88,7 +88,9 @@ public interface Clock {
      * Time compression by skipping: the host's monotonic clock, zeroed at creation, plus an
      * offset that grows only when every registered party (each CPU thread, the watchdog, the chaos
      * thread) waits for an emulated deadline and no CPU has work pending. The last party to start
-     * waiting then moves the clock straight to the earliest deadline and wakes its owner, so time
+     * waiting then moves the clock straight to the earliest deadline and wakes every party whose
+     * deadline is then due (a party parks for at most the host time its deadline is away, so one
+     * that a skip brought closer is woken by the next skip or wait, or by its park bound), so time
      * spent waiting (a task's run burst, a sleep, an RT burst, the gap to the next tick) costs no
      * host time, while protocol work runs at the host's own pace, one emulated ns per host ns.
      *
