@@ -12,6 +12,7 @@ import org.scxemu.harness.KernelProfile;
 import org.scxemu.harness.RunResult;
 import org.scxemu.harness.RunSpec;
 import org.scxemu.harness.Runner;
+import org.scxemu.harness.controlled.Carriers;
 import org.scxemu.harness.controlled.ControlledSpec;
 import org.scxemu.harness.controlled.Controller;
 import org.scxemu.harness.controlled.HandOverTrace;
@@ -20,6 +21,7 @@ import org.scxemu.harness.stress.ChaosConfig;
 import org.scxemu.harness.stress.StressRunner;
 import org.scxemu.harness.trace.TraceRecorder;
 import org.scxemu.harness.workload.Workload;
+import org.scxemu.kernel.Clock;
 import org.scxemu.kernel.InvariantChecker;
 import org.scxemu.kernel.Tracer;
 import org.scxemu.scx.SchedExtOps;
@@ -68,9 +70,50 @@ final class StressCommand extends RunCommand {
                     + " cpu_release_missed, reenqueue_context, ops_state, pnt_seq, kick_wait, ownership, liveness).")
     String searchInvariant;
 
+    @Option(names = "--speed", paramLabel = "warp|N|auto", defaultValue = "auto",
+            description = "Time compression: warp skips the clock ahead whenever every CPU waits (faithful), N runs"
+                    + " emulated time N times as fast as the host's (1.." + SPEED_MAX + "; 1 is none); auto"
+                    + " (default): warp, or none with --controlled. --duration stays host time.")
+    String speed;
+
+    @Option(names = "--rates", description = "--controlled: also record the exploration rate per host second in the"
+            + " JSON and print it (the output then differs from run to run).")
+    boolean rates;
+
+    /** The highest --speed N. */
+    static final long SPEED_MAX = 10_000;
+
     /** What one stress run needs besides its seed; built once, after validation. */
     private record Setup(Schedulers.Entry entry, Map<String, Object> given, ChaosConfig cfg, long stallLimitNs,
-            ControlledSpec cs) {
+            ControlledSpec cs, long speed) {
+    }
+
+    /**
+     * --speed: N, or {@link Clock#WARP}. auto is warp for a free-running run (it changes no event
+     * order and amplifies no host stall, see {@link Clock.Warp}) and none for a controlled one (its
+     * time is simulated already).
+     */
+    private long parseSpeed() {
+        if ("auto".equals(speed)) {
+            return controlled ? 1 : Clock.WARP;
+        }
+        if ("warp".equals(speed)) {
+            if (controlled) {
+                throw usage("--speed warp: only without --controlled (a controlled run's time is simulated)");
+            }
+            return Clock.WARP;
+        }
+        long n;
+        try {
+            n = Long.parseLong(speed);
+        } catch (NumberFormatException e) {
+            throw usage("--speed " + speed + ": not a number, 'warp' or 'auto'");
+        }
+        checkRange("--speed", n, 1, SPEED_MAX);
+        if (controlled && n != 1) {
+            throw usage("--speed " + speed + ": only without --controlled (a controlled run's time is simulated)");
+        }
+        return n;
     }
 
     @Override
@@ -94,8 +137,12 @@ final class StressCommand extends RunCommand {
             }
         }
         validateSearch();
+        long sp = parseSpeed();
+        if (rates && !controlled) {
+            throw usage("--rates: only with --controlled (a free-running stress run always reports its rates)");
+        }
         Setup setup = new Setup(entry, givenSchedulerOptions(), cfg, stallLimitNs,
-                controlled ? controlledSpec(trace != null) : null);
+                controlled ? controlledSpec(trace != null) : null, sp);
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter out = humanOut(spec.commandLine().getOut(), err);
         if (search != null) {
@@ -192,10 +239,45 @@ final class StressCommand extends RunCommand {
         Workload w = createWorkload();
         Tracer tracer = recorder == null ? Tracer.NONE : recorder;
         if (setup.cs() == null) {
-            return StressRunner.run(rs, factory, w, setup.cfg(), setup.stallLimitNs(), listener, tracer);
+            return StressRunner.run(rs, factory, w, setup.cfg(), setup.stallLimitNs(), setup.speed(), listener,
+                    tracer);
         }
-        return StressRunner.runControlled(rs, setup.cs().withSeed(rs.seed()), factory, w, setup.cfg(),
-                setup.stallLimitNs(), listener, tracer);
+        // on a JVM with virtual threads the driver shares the participants' carrier (see Carriers)
+        StressRunner.Outcome o = Carriers.drive(() -> StressRunner.runControlled(rs, setup.cs().withSeed(rs.seed()),
+                factory, w, setup.cfg(), setup.stallLimitNs(), listener, tracer));
+        if (rates && o.result.section("exploration") != null) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> e = (Map<String, Object>) o.result.section("exploration");
+            o.result.putSection("exploration", StressRunner.withRates(e, o.wallNs, o.cpuNs));
+        }
+        return o;
+    }
+
+    /**
+     * The exploration line: how hard the run searched. A free-running run gives its speed and
+     * rates per host second; a controlled one its counts (the same for the same seed), and its
+     * rates with --rates.
+     */
+    @SuppressWarnings("unchecked")
+    private void printExploration(PrintWriter out, StressRunner.Outcome o) {
+        Object sec = o.result.section("exploration");
+        if (!(sec instanceof Map)) {
+            return;
+        }
+        Map<String, Object> e = (Map<String, Object>) sec;
+        if (e.containsKey("wall_ns")) {
+            String time = "warp".equals(e.get("time")) ? "warp" : "scaled".equals(e.get("time"))
+                    ? "speed " + e.get("speed") : (String) e.get("time");
+            out.printf(java.util.Locale.ROOT, "exploration: %s (time %s: %.2f s host%s, %s emulated)%n",
+                    StressRunner.ratesLine(e), time, (Long) e.get("wall_ns") / 1e9,
+                    e.containsKey("cpu_ns") ? String.format(java.util.Locale.ROOT, " using %.2f s of CPU",
+                            (Long) e.get("cpu_ns") / 1e9) : "",
+                    e.containsKey("emulated_ns") ? SummaryTable.seconds((Long) e.get("emulated_ns")) : "-");
+        } else {
+            out.printf(java.util.Locale.ROOT, "exploration: %,d release windows, %,d race-point hits, %,d hand-overs"
+                    + " in %,d steps%n", (Long) e.get("release_windows"), (Long) e.get("race_point_hits"),
+                    (Long) e.get("hand_overs"), (Long) e.get("steps"));
+        }
     }
 
     /** --search: seeds S .. S+N-1, one line each, until one violates the invariant sought. */
@@ -256,6 +338,7 @@ final class StressCommand extends RunCommand {
         }
         SummaryTable.print(out, r);
         out.printf("invariants: %d checks, %d violations%n", o.checked, o.violations);
+        printExploration(out, o);
         out.flush();
         Integer written = writeOutputs(rs, o, recorder, err);
         if (written != null) {
@@ -361,6 +444,9 @@ final class StressCommand extends RunCommand {
         }
         if (tickHz != 1000) {
             b.append(" --tick-hz ").append(tickHz);
+        }
+        if (!ctl && !"auto".equals(speed)) {
+            b.append(" --speed ").append(speed);
         }
         if (ctl) {
             b.append(" --controlled");

@@ -30,6 +30,8 @@ public final class Machine implements AutoCloseable {
     private final Controller controller;
     private final KThread[] threads;
     private Thread watchdog;
+    /** The watchdog's party slot on a {@link Clock.Warp} clock, else -1; set before it starts. */
+    private int watchdogSlot = -1;
     private volatile boolean running;
 
     private Machine(Kernel kernel, boolean stepped) {
@@ -58,6 +60,35 @@ public final class Machine implements AutoCloseable {
     /** As {@link #threaded(int, long, Tracer)}, following {@code profile}'s sched_ext core. */
     public static Machine threaded(int cpus, long tickNs, Tracer tracer, CoreProfile profile) {
         return new Machine(new Kernel(cpus, Clock.host(), tickNs, tracer, profile), false);
+    }
+
+    /**
+     * As {@link #threaded(int, long, Tracer, CoreProfile)}, with time compressed: {@code speed}
+     * times ({@link Clock.Scaled}: every emulated wait is {@code 1 / speed} of it on the host), or
+     * by skipping idle time for {@link Clock#WARP} ({@link Clock.Warp}: the CPU threads and the
+     * watchdog are its parties). Speed 1 is the host clock, exactly as
+     * {@link #threaded(int, long, Tracer, CoreProfile)}.
+     */
+    public static Machine threaded(int cpus, long tickNs, Tracer tracer, CoreProfile profile, long speed) {
+        // warp parties: the CPU threads, the watchdog and one more (a stress run's chaos thread)
+        Machine m = new Machine(new Kernel(cpus, Clock.compressed(speed, cpus + 2), tickNs, tracer, profile), false);
+        if (m.kernel.clock instanceof Clock.Warp) {
+            Kernel k = m.kernel;
+            ((Clock.Warp) k.clock).setPending(() -> {
+                for (int cpu = 0; cpu < k.nrCpus; cpu++) {
+                    if (k.cpuHasWork(k.rq(cpu))) {
+                        return true;
+                    }
+                }
+                return false;
+            });
+        }
+        return m;
+    }
+
+    /** The machine's skipping clock, or null if it has none. */
+    private Clock.Warp warp() {
+        return kernel.clock instanceof Clock.Warp ? (Clock.Warp) kernel.clock : null;
     }
 
     /** A machine stepped by hand on {@code clock}: nothing runs until {@link #step} is called. */
@@ -124,23 +155,42 @@ public final class Machine implements AutoCloseable {
             return;
         }
         running = true;
+        Clock.Warp warp = warp();
         for (int cpu = 0; cpu < threads.length; cpu++) {
             Rq rq = kernel.rq(cpu);
-            KThread t = new KThread(rq, () -> cpuLoop(rq));
+            int[] slot = {-1};
+            KThread t = new KThread(rq, () -> cpuLoop(rq, slot[0]));
+            slot[0] = warp == null ? -1 : warp.register(t);
             threads[cpu] = t;
             kernel.attachThread(rq, t);
         }
+        watchdog = new Thread(this::watchdogLoop, "scx-watchdog");
+        watchdogSlot = warp == null ? -1 : warp.register(watchdog);
         for (KThread t : threads) {
             t.start();
         }
-        watchdog = new Thread(this::watchdogLoop, "scx-watchdog");
         watchdog.setDaemon(true);
         watchdog.start();
     }
 
+    /**
+     * Under time compression, a wait shorter than this on the host is a yield, not a park: a
+     * timed park rarely returns sooner than ~50 µs, which at speed 100 is 5 ms of emulated time
+     * lost at every tick.
+     */
+    private static final long COMPRESSED_PARK_MIN_NS = 50_000L;
+    /**
+     * A skipping clock: the longest park of a waiting party. A skip wakes the parties whose
+     * deadlines it reaches; one that parked for a longer host time than its deadline is away after
+     * a skip is woken by the next party to wait, or by this bound if another stays busy meanwhile.
+     */
+    static final long WARP_PARK_MAX_NS = 1_000_000L;
+
     /** The CPU thread: one pass of the schedule loop, then wait until there is work. */
-    private void cpuLoop(Rq rq) {
+    private void cpuLoop(Rq rq, int warpSlot) {
+        Clock.Warp warp = warp();
         try {
+            long speed = kernel.clock.speed();
             int spins = 0;
             while (running) {
                 int work = kernel.cpuLoopOnce(rq);
@@ -157,20 +207,66 @@ public final class Machine implements AutoCloseable {
                     }
                     continue;
                 }
+                if (warp != null) {
+                    // skipping: say until when this CPU waits; the last party to wait may skip to it
+                    long deadline = kernel.cpuWakeDeadline(rq);
+                    warp.beginWait(warpSlot, deadline);
+                    long w = deadline - kernel.now();
+                    if (w > 0) {
+                        // a later skip may bring the deadline closer than this park: bound the lateness
+                        LockSupport.parkNanos(Math.min(w, WARP_PARK_MAX_NS));
+                    }
+                    warp.endWait(warpSlot);
+                    continue;
+                }
                 long wait = kernel.cpuWakeDeadline(rq) - kernel.now();
+                if (speed != 1) {
+                    // compressed: the emulated wait is 1/speed of it on the host
+                    wait /= speed;
+                    if (wait < COMPRESSED_PARK_MIN_NS) {
+                        Thread.yield();
+                        continue;
+                    }
+                }
                 if (wait > 0) {
                     LockSupport.parkNanos(Math.min(wait, 10_000_000L));
                 }
             }
         } catch (RuntimeException | Error e) {
             kernel.reportBug(e);
+        } finally {
+            if (warp != null) {
+                warp.unregister(warpSlot);
+            }
         }
     }
 
     private void watchdogLoop() {
         long last = kernel.now();
+        long speed = kernel.clock.speed();
+        Clock.Warp warp = warp();
+        while (running && warp != null) {
+            // skipping: the watchdog waits for its next run on the emulated clock, as a party
+            warp.beginWait(watchdogSlot, last + kernel.ext.watchdogIntervalNs());
+            long w = last + kernel.ext.watchdogIntervalNs() - kernel.now();
+            if (w > 0) {
+                LockSupport.parkNanos(Math.min(w, WARP_PARK_MAX_NS));
+            }
+            warp.endWait(watchdogSlot);
+            long now = kernel.now();
+            if (now - last >= kernel.ext.watchdogIntervalNs()) {
+                last = now;
+                kernel.ext.watchdogWorkfn();
+            }
+        }
+        if (warp != null) {
+            warp.unregister(watchdogSlot);
+            return;
+        }
         while (running) {
-            LockSupport.parkNanos(5_000_000L);
+            // compressed: look as often per emulated interval as an uncompressed run does
+            LockSupport.parkNanos(speed == 1 ? 5_000_000L : Math.min(5_000_000L,
+                    Math.max(COMPRESSED_PARK_MIN_NS, kernel.ext.watchdogIntervalNs() / 2 / speed)));
             long now = kernel.now();
             if (now - last >= kernel.ext.watchdogIntervalNs()) {
                 last = now;

@@ -39,22 +39,33 @@ import org.scxemu.scx.Scx;
  * finished a unit of work hands over at {@code pass}.
  *
  * <h2>Steps and time</h2>
- * One step is one hand-over: the driver (the thread calling {@link #runUntil}) picks a runnable
- * participant, records the hand-over ({@link HandOverLog}), calls the {@link HandOverListener}
- * (every participant is parked at that moment), advances the simulated clock by
- * {@link ControlledSpec#stepNs} and lets the participant run to its next point. When nothing is
- * runnable the clock jumps to the earliest deadline (a timer, a tick, a phase end, the
- * watchdog). Nothing here reads the host's clock.
+ * One step is one choice of the next runner: whoever holds the turn at a hand-over (the
+ * participant that reached a point, or the driver when {@link #runUntil} starts) checks the run's
+ * stop conditions, picks a runnable participant, records the hand-over ({@link HandOverLog}),
+ * calls the {@link HandOverListener} (every other participant is parked at that moment), advances
+ * the simulated clock by {@link ControlledSpec#stepNs} and passes the turn straight to the chosen
+ * participant, which runs to its next point. When nothing is runnable the clock jumps to the
+ * earliest deadline (a timer, a tick, a phase end, the watchdog). Nothing here reads the host's
+ * clock.
+ *
+ * <h2>Cheap hand-overs</h2>
+ * The choice is made on the thread that hands over, not on the driver: a step that picks the
+ * thread that is already running costs no thread switch at all, and one that picks another costs
+ * one (the chosen thread is woken, the chooser parks), where a round trip through the driver cost
+ * two. The driver gets the turn back only when {@link #runUntil} must return. On a JVM with
+ * virtual threads ({@link Carriers}) the participants are virtual threads on one carrier, so a
+ * thread switch is a continuation switch on that carrier rather than an OS wake-up; on Java 17
+ * they are platform threads. Which kind runs them changes nothing else: the choices, the clock,
+ * the log and every output are the same, because only the turn holder ever runs.
  *
  * <h2>Threads and memory consistency</h2>
  * The turn ({@link #turn}) says who may run: a participant, or the driver ({@code null}). It is
- * volatile and is the only hand-off: a participant's write {@code turn = null} (release) pairs
- * with the driver's read of it in {@link #resume} (acquire), and the driver's write
- * {@code turn = p} with {@code p}'s read in {@link #awaitTurn}. So every kernel write made by
- * whoever held the turn is visible to whoever holds it next, and the kernel's state, read by the
- * driver or a listener at a hand-over, is quiescent. Every other field here is owned by whoever
- * holds the turn, except {@link #abandoned} (volatile, written by the driver only when a run
- * cannot go on).
+ * volatile and is the only hand-off: whoever gives the turn away writes {@code turn = next}
+ * (release) and {@code next} reads it in {@link #awaitTurn} (acquire), or the driver reads
+ * {@code turn == null} in {@link #resume} (acquire). So every kernel write made by whoever held
+ * the turn is visible to whoever holds it next, and the kernel's state, read by the chooser or a
+ * listener at a hand-over, is quiescent. Every other field here is owned by whoever holds the
+ * turn, except {@link #abandoned} (volatile, written by the driver only when a run cannot go on).
  */
 public final class Controller implements RacePoint.Hook {
     /** The controller's own hand-over points (RacePoint's are 0 .. NR_POINTS - 1). */
@@ -86,7 +97,10 @@ public final class Controller implements RacePoint.Hook {
         }
     }
 
-    /** Told about every hand-over, on the driver thread, while every participant is parked. */
+    /**
+     * Told about every hand-over, on the thread that holds the turn (the participant that handed
+     * over, or the driver), while every other participant is parked.
+     */
     @FunctionalInterface
     public interface HandOverListener {
         /**
@@ -110,7 +124,11 @@ public final class Controller implements RacePoint.Hook {
     private static final int BLOCKED = 3;
     private static final int DONE = 4;
 
-    /** Spins before a waiting thread parks: a hand-over is usually answered within microseconds. */
+    /**
+     * Spins before a waiting platform thread parks: the driver's wait for a short action is often
+     * answered within microseconds. A virtual thread never spins: on one carrier its spin would
+     * only delay the thread it waits for.
+     */
     private static final int SPINS = 200;
 
     /** One participant. Every field is owned by whoever holds the turn (see the class comment). */
@@ -152,6 +170,17 @@ public final class Controller implements RacePoint.Hook {
     private long actionsDone;
     private long actionsSubmitted;
     private HandOverListener listener;
+    /** Whether the participants run on virtual threads ({@link Carriers}); set by {@link #start}. */
+    private boolean virtual;
+    /** The current {@link #runUntil}'s bounds, read by whoever chooses; turn-owned. */
+    private BooleanSupplier until;
+    private long untilNs;
+    private long stepEnd;
+    /** Why the run must return to the driver, set by the participant that gives the turn back. */
+    private Stop stopResult;
+    /** The participant the last choice picked; turn-owned. */
+    private int chosen = -1;
+    private long racePointHits;
 
     /** The participant that may run, or null when the driver has the turn. */
     private volatile Participant turn;
@@ -217,6 +246,16 @@ public final class Controller implements RacePoint.Hook {
     /** Hand-overs so far: the step number of the last one. */
     public long steps() {
         return step;
+    }
+
+    /** Race points reached by the participants (a lock wait counts once per retry). */
+    public long racePointHits() {
+        return racePointHits;
+    }
+
+    /** Whether the participants run on virtual threads (see {@link Carriers}). */
+    public boolean virtualThreads() {
+        return virtual;
     }
 
     /** Hand-overs that gave the machine to another participant than the one that handed over. */
@@ -290,10 +329,15 @@ public final class Controller implements RacePoint.Hook {
         driver = Thread.currentThread();
         watchdogLastNs = clock.nanoTime();
         RacePoint.install(this);
+        virtual = Carriers.virtualAvailable();
         for (Participant p : parts) {
             Runnable body = () -> body(p);
-            p.thread = p.kind == CPU ? new KThread(p.rq, body) : new Thread(body, p.name);
-            p.thread.setDaemon(true);
+            if (virtual) {
+                p.thread = Carriers.newVirtual(p.name, body);
+            } else {
+                p.thread = p.kind == CPU ? new KThread(p.rq, body) : new Thread(body, p.name);
+                p.thread.setDaemon(true);
+            }
         }
         for (Participant p : parts) {
             p.thread.start();
@@ -313,24 +357,58 @@ public final class Controller implements RacePoint.Hook {
         if (!started || stopped) {
             throw new IllegalStateException("not running");
         }
-        long stepEnd = steps >= Long.MAX_VALUE - step ? Long.MAX_VALUE : step + steps;
+        this.until = until;
+        this.untilNs = untilNs;
+        this.stepEnd = steps >= Long.MAX_VALUE - step ? Long.MAX_VALUE : step + steps;
         for (;;) {
-            if (kernel.bug() != null) {
-                return Stop.BUG;
+            Stop s = checkStop();
+            if (s != null) {
+                return s;
             }
-            if (stopRequested) {
-                stopRequested = false;
-                return Stop.REQUESTED;
-            }
-            if (until != null && until.getAsBoolean()) {
-                return Stop.CONDITION;
-            }
+            int p;
             if (pending >= 0) {
-                int p = pending;
+                p = pending;
                 pending = -1;
-                resume(parts[p]);
-                continue;
+            } else {
+                s = choose();
+                if (s != null) {
+                    return s;
+                }
+                p = chosen;
             }
+            // the participants now choose among themselves until one gives the turn back with a reason
+            resume(parts[p]);
+            s = stopResult;
+            stopResult = null;
+            if (s != null) {
+                return s;
+            }
+            // a participant ended without a reason (it failed: a BUG): look again
+        }
+    }
+
+    /** The checks made before the pending choice is run: null if the run goes on. Turn holder. */
+    private Stop checkStop() {
+        if (kernel.bug() != null) {
+            return Stop.BUG;
+        }
+        if (stopRequested) {
+            stopRequested = false;
+            return Stop.REQUESTED;
+        }
+        if (until != null && until.getAsBoolean()) {
+            return Stop.CONDITION;
+        }
+        return null;
+    }
+
+    /**
+     * One step of {@link #runUntil}'s loop, on whoever holds the turn: the run's bounds, then a
+     * choice ({@link #chosen}, with the clock advanced), or why the run must return. Returns null
+     * when a participant was chosen. The first checks ({@link #checkStop}) are the caller's.
+     */
+    private Stop choose() {
+        for (;;) {
             if (step >= spec.maxSteps()) {
                 return Stop.MAX_STEPS;
             }
@@ -351,12 +429,17 @@ public final class Controller implements RacePoint.Hook {
                     return Stop.TIME;
                 }
                 clock.set(Math.max(d, clock.nanoTime()));
+                Stop s = checkStop();
+                if (s != null) {
+                    return s;
+                }
                 continue;
             }
             if (handOver(n)) {
                 stopRequested = false;
                 return Stop.REQUESTED;
             }
+            return null;
         }
     }
 
@@ -393,7 +476,9 @@ public final class Controller implements RacePoint.Hook {
                 abandon();
                 break;
             }
-            handOver(n);
+            if (!handOver(n)) {
+                resume(parts[chosen]);
+            }
         }
         RacePoint.uninstall();
     }
@@ -424,7 +509,10 @@ public final class Controller implements RacePoint.Hook {
     // The driver side
     // ---------------------------------------------------------------------------------------------
 
-    /** Picks, records and runs one step; returns true if a listener asked to stop before it ran. */
+    /**
+     * Picks and records one step ({@link #chosen}); returns true if a listener asked to stop
+     * before it ran (it is then {@link #pending}).
+     */
     private boolean handOver(int n) {
         int next = strategy.pick(runnable, n, step + 1, last);
         step++;
@@ -442,7 +530,7 @@ public final class Controller implements RacePoint.Hook {
             pending = next;
             return true;
         }
-        resume(parts[next]);
+        chosen = next;
         return false;
     }
 
@@ -511,7 +599,7 @@ public final class Controller implements RacePoint.Hook {
         int spins = 0;
         // acquire: pairs with the participant's release of the turn in handBack() / body()
         while (turn != null) {
-            if (spins < SPINS) {
+            if (spins < SPINS && !virtual) {
                 spins++;
                 Thread.onSpinWait();
             } else {
@@ -548,7 +636,8 @@ public final class Controller implements RacePoint.Hook {
                 me.state = IN_WORK;
                 switch (me.kind) {
                     case CPU:
-                        me.lastWork = kernel.cpuLoopOnce(me.rq);
+                        // a virtual thread is no KThread: step() binds the CPU's context for the pass
+                        me.lastWork = virtual ? kernel.step(me.rq.cpu) : kernel.cpuLoopOnce(me.rq);
                         break;
                     case WATCHDOG:
                         watchdogLastNs = clock.nanoTime();
@@ -591,7 +680,7 @@ public final class Controller implements RacePoint.Hook {
             if (abandoned) {
                 return;
             }
-            if (spins < SPINS) {
+            if (spins < SPINS && !virtual) {
                 spins++;
                 Thread.onSpinWait();
             } else {
@@ -600,10 +689,41 @@ public final class Controller implements RacePoint.Hook {
         }
     }
 
-    /** Hands the turn back to the driver and waits until it is ours again. */
+    /**
+     * A hand-over by {@code me} (its point and state already set): while draining, the turn goes
+     * back to the driver, which chooses; otherwise {@code me} makes the step's choice itself and
+     * goes on at once if it chose itself, gives the turn to the chosen participant, or gives it
+     * back to the driver with the reason the run must return. Then it waits until the turn is
+     * its own again.
+     */
     private void handBack(Participant me) {
-        turn = null; // release: pairs with the acquire read in resume()
-        LockSupport.unpark(driver);
+        if (draining) {
+            turn = null; // release: pairs with the acquire read in resume()
+            LockSupport.unpark(driver);
+            awaitTurn(me);
+            return;
+        }
+        Stop s = checkStop();
+        if (s == null && pending >= 0) {
+            // only the driver leaves a choice pending (a listener's stop request); it is not ours
+            throw new IllegalStateException("controller: a pending choice outside runUntil");
+        }
+        if (s == null) {
+            s = choose();
+        }
+        if (s != null) {
+            stopResult = s;
+            turn = null; // release: pairs with the acquire read in resume()
+            LockSupport.unpark(driver);
+            awaitTurn(me);
+            return;
+        }
+        Participant next = parts[chosen];
+        if (next == me) {
+            return;
+        }
+        turn = next; // release: pairs with the acquire read in next's awaitTurn()
+        LockSupport.unpark(next.thread);
         awaitTurn(me);
     }
 
@@ -620,6 +740,7 @@ public final class Controller implements RacePoint.Hook {
             return; // a thread outside the run (the driver before start, a test): not controlled
         }
         me.point = point;
+        racePointHits++;
         handBack(me);
     }
 

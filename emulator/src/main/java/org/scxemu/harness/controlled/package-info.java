@@ -7,8 +7,11 @@
  *
  * <p>Ownership: a {@link org.scxemu.harness.controlled.Controller} is driven by one thread (the
  * driver: the harness thread that calls {@code start}, {@code runUntil}, {@code stop}); its
- * participants (the CPU threads, the watchdog, the ops helper) run only while the driver has
- * handed them the turn, so every field here is owned by whoever holds the turn (see
- * {@code Controller}).
+ * participants (the CPU threads, the watchdog, the ops helper, the harness's actions) run only
+ * while they hold the turn, which the driver hands out when a run starts and the participants
+ * then pass among themselves, choosing the next at every hand-over, until the run must return;
+ * so every field here is owned by whoever holds the turn (see {@code Controller}). Where the JVM
+ * has virtual threads, {@link org.scxemu.harness.controlled.Carriers} runs the participants (and
+ * a stress run's driver) on one carrier, which makes a hand-over a continuation switch.
  */
 package org.scxemu.harness.controlled;

@@ -25,6 +25,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import org.scxemu.kernel.Behavior;
+import org.scxemu.kernel.Clock;
 import org.scxemu.kernel.CpuMask;
 import org.scxemu.kernel.Ext;
 import org.scxemu.kernel.Kernel;
@@ -98,6 +99,8 @@ public final class Chaos {
     private static final long PAUSE_MIN_NS = 100_000L;
     private static final long PAUSE_MAX_NS = 1_000_000L;
     private static final long DEFAULT_RELOAD_GAP_NS = 3_000_000_000L;
+    /** Compressed time: how far behind its emulated schedule the chaos thread may fall. */
+    private static final long CATCH_UP_MAX_NS = 20 * PAUSE_MAX_NS;
     private static final long[] KICK_FLAGS = {
         Scx.SCX_KICK_IDLE, Scx.SCX_KICK_PREEMPT, Scx.SCX_KICK_WAIT, Scx.SCX_KICK_PREEMPT | Scx.SCX_KICK_WAIT, 0,
     };
@@ -142,6 +145,8 @@ public final class Chaos {
     /** Whether step() has set up the pools; owned by the thread calling step(). */
     private boolean setUpDone;
     private boolean hookInstalled;
+    /** The chaos thread's party slot on a {@link Clock.Warp} clock, else -1; set before it starts. */
+    private int warpSlot = -1;
 
     /**
      * @param kernel the machine to inject into
@@ -171,7 +176,8 @@ public final class Chaos {
             int perWeight = 256 + r.nextInt(1793); // 1/256 .. 1/32 of 65536
             this.delayHook = new DelayHook(r.nextLong(), (int) Math.min(16384L, (long) dw * perWeight));
         } else {
-            this.delayHook = null;
+            // no delays: the hook only counts the race points, for the exploration rate
+            this.delayHook = new DelayHook(0L, 0);
         }
         this.kickTimers = new KickTimer[nrCpus];
         for (int cpu = 0; cpu < nrCpus; cpu++) {
@@ -194,12 +200,14 @@ public final class Chaos {
             throw new IllegalStateException("chaos already started");
         }
         running = true;
-        if (delayHook != null) {
-            RacePoint.install(delayHook);
-            hookInstalled = true;
-        }
+        RacePoint.install(delayHook);
+        hookInstalled = true;
         thread = new Thread(this::loop, "scx-chaos");
         thread.setDaemon(true);
+        if (kernel.clock instanceof Clock.Warp) {
+            // a skipping clock must not skip past an injection: chaos is one of its parties
+            warpSlot = ((Clock.Warp) kernel.clock).register(thread);
+        }
         thread.start();
     }
 
@@ -298,10 +306,19 @@ public final class Chaos {
     public Map<String, Long> counts() {
         Map<String, Long> m = new LinkedHashMap<>();
         for (int i = 0; i < COUNT; i++) {
-            long n = i == DELAY ? (delayHook == null ? 0 : delayHook.delays()) : counts[i].get();
+            long n = i == DELAY ? delayHook.delays() : counts[i].get();
             m.put(NAMES.get(i), n);
         }
         return m;
+    }
+
+    /**
+     * Race points the CPU threads (and every other kernel thread) reached since {@link #start}:
+     * racy but benign while they run, exact once they were joined. 0 in stepped mode (a
+     * controlled run counts its own steps).
+     */
+    public long racePointHits() {
+        return delayHook.hits();
     }
 
     /** What ended the injections early (also reported as a kernel bug), or null. */
@@ -317,16 +334,46 @@ public final class Chaos {
         try {
             setUp();
             lastReloadNs = kernel.now();
+            long speed = kernel.clock.speed();
+            Clock.Warp warp = warpSlot >= 0 ? (Clock.Warp) kernel.clock : null;
+            // compressed time: when the next injection is due, on the kernel clock
+            long next = kernel.now();
             while (running && !kernel.isStopping()) {
                 int i = pick();
                 if (i >= 0) {
                     inject(i);
                 }
-                LockSupport.parkNanos(uniform(chooser, PAUSE_MIN_NS, PAUSE_MAX_NS));
+                long pause = uniform(chooser, PAUSE_MIN_NS, PAUSE_MAX_NS);
+                if (warp != null) {
+                    // skipping clock: wait for the emulated deadline as a party (a skip may end it)
+                    next = kernel.now() + pause;
+                    for (long w = pause; w > 0 && running; w = next - kernel.now()) {
+                        warp.beginWait(warpSlot, next);
+                        LockSupport.parkNanos(Math.min(next - kernel.now(), 1_000_000L));
+                        warp.endWait(warpSlot);
+                    }
+                    continue;
+                }
+                if (speed == 1) {
+                    LockSupport.parkNanos(pause);
+                    continue;
+                }
+                // the pauses are emulated time, so injections keep their rate per emulated second; a
+                // park that overslept is caught up with back-to-back injections, within a bound
+                long now = kernel.now();
+                next = Math.max(next + pause, now - CATCH_UP_MAX_NS);
+                long wait = (next - now) / speed;
+                if (wait > 0) {
+                    LockSupport.parkNanos(wait);
+                }
             }
         } catch (RuntimeException | Error e) {
             failure = e;
             kernel.reportBug(e);
+        } finally {
+            if (warpSlot >= 0) {
+                ((Clock.Warp) kernel.clock).unregister(warpSlot);
+            }
         }
     }
 
@@ -531,7 +578,10 @@ public final class Chaos {
         SplittableRandom r = rnd[FORKEXIT];
         boolean fork = r.nextBoolean();
         int pick = r.nextInt(1 << 16);
-        ephemerals.removeIf(e -> e.task.isDead());
+        if (ephemerals.removeIf(e -> e.task.isDead())) {
+            // forget the dead ones for stop() too, so that the copy-on-write list stays short
+            owned.removeIf(b -> b.task != null && b.task.isDead());
+        }
         if (fork || (sleepers.isEmpty() && ephemerals.isEmpty())) {
             if (ephemerals.size() >= 4 * nrCpus) {
                 return;

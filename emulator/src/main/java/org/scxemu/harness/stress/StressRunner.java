@@ -17,6 +17,7 @@ import org.scxemu.harness.Runner;
 import org.scxemu.harness.controlled.ControlledSpec;
 import org.scxemu.harness.controlled.Controller;
 import org.scxemu.harness.workload.Workload;
+import org.scxemu.kernel.Clock;
 import org.scxemu.kernel.InvariantChecker;
 import org.scxemu.kernel.Kernel;
 import org.scxemu.kernel.OpWatch;
@@ -64,13 +65,19 @@ public final class StressRunner {
         /** A controlled run: the {@code stopped_by} of its {@code controlled} JSON section, else null. */
         public final String stoppedBy;
 
+        /** The host time the run took from the workload's start to the end of its main loop (0 if it never ran). */
+        public final long wallNs;
+        /** The CPU time the whole process used meanwhile (every thread), or -1 if the JVM cannot say. */
+        public final long cpuNs;
+
         Outcome(RunResult result, InvariantChecker.Violation violation, String history, String dump, long checked,
                 long violations) {
-            this(result, violation, history, dump, checked, violations, null, -1, null);
+            this(result, violation, history, dump, checked, violations, null, -1, null, 0, -1);
         }
 
         Outcome(RunResult result, InvariantChecker.Violation violation, String history, String dump, long checked,
-                long violations, Controller controller, long violationStep, String stoppedBy) {
+                long violations, Controller controller, long violationStep, String stoppedBy, long wallNs,
+                long cpuNs) {
             this.result = result;
             this.violation = violation;
             this.history = history;
@@ -80,6 +87,8 @@ public final class StressRunner {
             this.controller = controller;
             this.violationStep = violationStep;
             this.stoppedBy = stoppedBy;
+            this.wallNs = wallNs;
+            this.cpuNs = cpuNs;
         }
     }
 
@@ -101,12 +110,26 @@ public final class StressRunner {
      */
     public static Outcome run(RunSpec spec, Supplier<SchedExtOps> opsFactory, Workload workload, ChaosConfig chaosCfg,
             long stallLimitNs, Runner.Listener listener, Tracer extra) {
+        return run(spec, opsFactory, workload, chaosCfg, stallLimitNs, 1, listener, extra);
+    }
+
+    /**
+     * As {@link #run(RunSpec, Supplier, Workload, ChaosConfig, long, Runner.Listener, Tracer)}, with
+     * time compressed {@code speed} times ({@link org.scxemu.kernel.Clock.Scaled}): the run still
+     * lasts {@code spec.durationNs()} on the host (the search budget), and the machine lives
+     * {@code speed} times as much emulated time, which is what the JSON's {@code duration_ns}, the
+     * latencies and the listener's elapsed time are in. The listener is still called once per host
+     * second. Speed 1 is exactly the uncompressed run.
+     */
+    public static Outcome run(RunSpec spec, Supplier<SchedExtOps> opsFactory, Workload workload, ChaosConfig chaosCfg,
+            long stallLimitNs, long speed, Runner.Listener listener, Tracer extra) {
+        processCpuNs(); // loads the management classes now, not inside the measured run
         InvariantChecker checker = new InvariantChecker(spec.cpus(), stallLimitNs);
         Tracer tracer = Tracer.tee(checker, extra);
         AtomicReference<SchedExtOps> current = new AtomicReference<>(opsFactory.get());
         ReentrantLock lifecycle = new ReentrantLock();
         long[] reloads = new long[1];
-        try (Machine m = Machine.threaded(spec.cpus(), spec.tickNs(), tracer, spec.kernelProfile().core)) {
+        try (Machine m = Machine.threaded(spec.cpus(), spec.tickNs(), tracer, spec.kernelProfile().core, speed)) {
             Kernel k = m.kernel();
             checker.attach(k);
             int ret = m.load(current.get());
@@ -139,7 +162,11 @@ public final class StressRunner {
             workload.start(k, spec.cpus(), spec.seed());
             Chaos chaos = new Chaos(k, chaosCfg, spec.seed(), reload);
             chaos.start();
+            long cpu0 = processCpuNs();
             long t0 = System.nanoTime();
+            long e0 = k.now();
+            long skips0 = k.clock instanceof Clock.Warp ? ((Clock.Warp) k.clock).skips() : 0;
+            long skipped0 = k.clock instanceof Clock.Warp ? ((Clock.Warp) k.clock).skippedNs() : 0;
             Runner.CoreLine core = new Runner.CoreLine(k, 0);
             long end = t0 + spec.durationNs();
             long nextSecond = t0 + SECOND_NS;
@@ -159,7 +186,8 @@ public final class StressRunner {
                     continue;
                 }
                 if (now - nextSecond >= 0) {
-                    listener.second(++second, now - t0, k, current.get(), core.line(now - t0));
+                    long el = speed == 1 ? now - t0 : k.now() - e0;
+                    listener.second(++second, el, k, current.get(), core.line(el));
                     nextSecond += SECOND_NS;
                     continue;
                 }
@@ -167,6 +195,11 @@ public final class StressRunner {
             }
             long elapsed = System.nanoTime() - t0;
             watch.runEnded();
+            long cpuNs = cpu0 < 0 ? -1 : processCpuNs() - cpu0;
+            long emulated = k.now() - e0;
+            Clock.Warp warp = k.clock instanceof Clock.Warp ? (Clock.Warp) k.clock : null;
+            long warpSkips = warp == null ? 0 : warp.skips() - skips0;
+            long warpSkipped = warp == null ? 0 : warp.skippedNs() - skipped0;
             if (checker.violation() != null) {
                 // stop the CPUs first, so the dump shows the machine close to the violation
                 m.stop();
@@ -207,10 +240,18 @@ public final class StressRunner {
                 }
             }
             watch.close();
-            RunResult r = RunResult.collect(spec, m, current.get(), workload, elapsed, startNs, endNs, null,
-                    watch.stuck());
+            RunResult r = RunResult.collect(spec, m, current.get(), workload, speed == 1 ? elapsed : emulated,
+                    startNs, endNs, null, watch.stuck());
             putSections(r, checker, v, history, startNs, stallLimitNs, chaosCfg, reloads[0], chaos);
-            return new Outcome(r, v, history, dump, checker.checked(), checker.violations());
+            Map<String, Object> ex = exploration(r, speed, chaos.racePointHits(), -1, -1);
+            ex.put("emulated_ns", emulated);
+            if (warp != null) {
+                ex.put("skips", warpSkips);
+                ex.put("skipped_ns", warpSkipped);
+            }
+            r.putSection("exploration", withRates(ex, elapsed, cpuNs));
+            return new Outcome(r, v, history, dump, checker.checked(), checker.violations(), null, -1, null, elapsed,
+                    cpuNs);
         }
     }
 
@@ -253,6 +294,7 @@ public final class StressRunner {
      */
     public static Outcome runControlled(RunSpec spec, ControlledSpec cs, Supplier<SchedExtOps> opsFactory,
             Workload workload, ChaosConfig chaosCfg, long stallLimitNs, Runner.Listener listener, Tracer extra) {
+        processCpuNs(); // loads the management classes now, not inside the measured run
         InvariantChecker checker = new InvariantChecker(spec.cpus(), stallLimitNs);
         Tracer tracer = Tracer.tee(checker, extra);
         SchedExtOps ops = opsFactory.get();
@@ -263,7 +305,7 @@ public final class StressRunner {
             int ret = m.load(ops);
             if (ret < 0) {
                 return new Outcome(RunResult.loadFailed(spec, ret, m.ext().dmesg()), null, "", "", 0, 0, c, -1,
-                        null);
+                        null, 0, -1);
             }
             // the step during which the first violation happened: the one before the hand-over that
             // first sees it (driver thread)
@@ -275,6 +317,8 @@ public final class StressRunner {
             });
             m.start();
             OpWatch watch = OpWatch.start(k); // an op that sleeps on host time is caught here too
+            long cpu0 = processCpuNs();
+            long wall0 = System.nanoTime();
             long startNs = k.now();
             java.util.function.BooleanSupplier bad = () -> checker.violation() != null || m.ext().exitKind() != 0;
             Schedule sched = new Schedule();
@@ -361,6 +405,8 @@ public final class StressRunner {
             }
             long endNs = k.now();
             watch.runEnded();
+            long wallNs = System.nanoTime() - wall0;
+            long cpuNs = cpu0 < 0 ? -1 : processCpuNs() - cpu0;
             long endStep = c.steps();
             InvariantChecker.Violation v = checker.violation();
             if (v != null && violationStep[0] < 0) {
@@ -392,8 +438,11 @@ public final class StressRunner {
                 ctl.put("violation_step", violationStep[0]);
             }
             r.putSection("controlled", ctl);
+            Map<String, Object> ex = exploration(r, 1, c.racePointHits(), c.switches(), c.steps());
+            ex.put("emulated_ns", elapsed);
+            r.putSection("exploration", ex);
             return new Outcome(r, v, history, dump, checker.checked(), checker.violations(), c, violationStep[0],
-                    stoppedBy);
+                    stoppedBy, wallNs, cpuNs);
         }
     }
 
@@ -427,6 +476,95 @@ public final class StressRunner {
         checker.checkQuiescent();
         InvariantChecker.Violation late = checker.violation();
         return new Ending(late, late == null ? "" : checker.history(startNs), "", late != null);
+    }
+
+    /**
+     * The {@code exploration} section's counts: how hard the run searched. A release window is a
+     * {@code cpu_release} .. {@code cpu_acquire} span of a CPU (the per-CPU {@code release_windows}
+     * summed); a race-point hit is one thread reaching one of the core's
+     * {@link org.scxemu.kernel.RacePoint}s; a step and a hand-over (controlled runs only, else
+     * omitted) are the controller's: a step is one choice of the next thread, a hand-over a step
+     * that gave the machine to another thread. {@link #withRates} adds the same per host second.
+     *
+     * @param speed     the time compression: 1 none, N a scale, {@link Clock#WARP} skipping
+     * @param hits      race-point hits
+     * @param handOvers hand-overs, or -1 for a threaded run
+     * @param steps     controlled steps, or -1 for a threaded run
+     */
+    static Map<String, Object> exploration(RunResult r, long speed, long hits, long handOvers, long steps) {
+        long windows = 0;
+        for (RunResult.CpuSummary c : r.perCpu) {
+            windows += c.releaseWindows();
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("time", speed == Clock.WARP ? "warp" : speed == 1 ? (handOvers >= 0 ? "simulated" : "host") : "scaled");
+        m.put("speed", speed == Clock.WARP ? 1 : speed);
+        m.put("release_windows", windows);
+        m.put("race_point_hits", hits);
+        if (handOvers >= 0) {
+            m.put("steps", steps);
+            m.put("hand_overs", handOvers);
+        }
+        return m;
+    }
+
+    /** The counts of an {@code exploration} section, as {@link #exploration} names them. */
+    private static final List<String> COUNTS = List.of("release_windows", "race_point_hits", "steps", "hand_overs");
+
+    /**
+     * Adds to an {@code exploration} section the host time its counts were made in
+     * ({@code wall_ns}), the CPU time the process used meanwhile ({@code cpu_ns}, when the JVM can
+     * say) and each count per host second ({@code release_windows_per_s}, ...). A
+     * threaded run always has them; a controlled run only when asked (host time would make its
+     * JSON differ from run to run, where the same seed otherwise gives the same bytes).
+     */
+    public static Map<String, Object> withRates(Map<String, Object> exploration, long wallNs, long cpuNs) {
+        double secs = Math.max(1, wallNs) / 1e9;
+        Map<String, Object> m = new LinkedHashMap<>(exploration);
+        m.put("wall_ns", wallNs);
+        if (cpuNs >= 0) {
+            // on a shared host the wall rates depend on what else runs; CPU time says what the run cost
+            m.put("cpu_ns", cpuNs);
+        }
+        Object em = exploration.get("emulated_ns");
+        if (em instanceof Long) {
+            // the compression achieved: emulated ns per host ns
+            m.put("emulated_per_host", Math.round(100.0 * (Long) em / Math.max(1, wallNs)) / 100.0);
+        }
+        for (String k : COUNTS) {
+            Object v = exploration.get(k);
+            if (v instanceof Long) {
+                m.put(k + "_per_s", Math.round((Long) v / secs));
+            }
+        }
+        return m;
+    }
+
+    /** The CPU time this process has used so far (every thread), or -1 if the JVM cannot say. */
+    static long processCpuNs() {
+        java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean();
+        if (os instanceof com.sun.management.OperatingSystemMXBean) {
+            return ((com.sun.management.OperatingSystemMXBean) os).getProcessCpuTime();
+        }
+        return -1;
+    }
+
+    /** {@code "12,345 release windows/s, ..."}: an exploration section's rates, for the console. */
+    @SuppressWarnings("unchecked")
+    public static String ratesLine(Map<String, Object> exploration) {
+        StringBuilder b = new StringBuilder();
+        String[][] words = {
+            {"release_windows_per_s", "release windows/s"}, {"race_point_hits_per_s", "race-point hits/s"},
+            {"hand_overs_per_s", "hand-overs/s"}, {"steps_per_s", "steps/s"},
+        };
+        for (String[] w : words) {
+            Object v = exploration.get(w[0]);
+            if (v instanceof Long) {
+                b.append(b.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%,d %s", (Long) v, w[1]));
+            }
+        }
+        return b.toString();
     }
 
     /** The {@code invariants} and {@code chaos} sections of the JSON summary. */
