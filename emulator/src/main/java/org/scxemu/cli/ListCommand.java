@@ -32,7 +32,7 @@ final class ListCommand implements Callable<Integer> {
             out.printf("workload   %-12s %s%n", name, w.description());
         }
         out.printf("workload   %-12s %s%n", WorkloadFile.PREFIX + "PATH", "your own, from a JSON file (rt-app-like):"
-                + " tasks with name, count, policy, nice, cpus, run_ns/sleep_ns phases, loop (see README)");
+                + " tasks with name, count, policy, nice, cpus, run_ns/sleep_ns phases, loop (see docs/workloads.md)");
         for (KernelProfile p : KernelProfile.values()) {
             out.printf("kernel     %-12s %s%n", p.id, p.description);
         }
