@@ -5,7 +5,6 @@ import static org.scxemu.kernel.ScxConsts.*;
 
 import java.util.Map;
 import java.util.WeakHashMap;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The CPU-side kfuncs of 6.12 beyond the seed's: cpuperf ({@code scx_bpf_cpuperf_cap/cur/set}),
@@ -115,35 +114,30 @@ public final class KfuncsCpu {
         if (ctx == null) {
             return null;
         }
-        Cgroup root = cgroups(ctx.kernel).get(0L);
+        Cgroup root = root(ctx.kernel);
         if (!ctx.kernel.ext.scxKfAllowedOnArgTasks(ctx, __SCX_KF_RQ_LOCKED, p)) {
             return root;
         }
-        return cgroupOf(ctx.kernel, p.cgroupId());
+        return taskGroup(ctx.kernel, p);
     }
 
     // ---------------------------------------------------------------------------------------------
-    // The task's cgroup. Until the cgroup hierarchy resolves ids itself, a task's cgroup id
-    // (Task.cgroupId(), 0 the root) names a cgroup directly below the root, made on first use
-    // and kept per kernel, so the same id gives the same handle.
+    // task_group(p) stand-in: with no cgroup hierarchy in the kernel yet, every task's group is
+    // the root (as the kernel answers for an id that names no live group). The hierarchy's own
+    // lookup replaces these two methods: root() by kernel.cgroups.root(), taskGroup() by
+    // kernel.cgroups.of(p).
     // ---------------------------------------------------------------------------------------------
 
-    /** Per kernel: cgroup id to handle. Guarded by its own monitor (the outer map). */
-    private static final Map<Kernel, Map<Long, Cgroup>> CGROUPS = new WeakHashMap<>();
+    /** Per kernel: its root cgroup. Guarded by the map's own monitor. */
+    private static final Map<Kernel, Cgroup> ROOTS = new WeakHashMap<>();
 
-    private static Map<Long, Cgroup> cgroups(Kernel k) {
-        synchronized (CGROUPS) {
-            return CGROUPS.computeIfAbsent(k, kk -> {
-                Map<Long, Cgroup> m = new ConcurrentHashMap<>();
-                m.put(0L, new Cgroup(0, null, ""));
-                return m;
-            });
+    private static Cgroup root(Kernel k) {
+        synchronized (ROOTS) {
+            return ROOTS.computeIfAbsent(k, kk -> new Cgroup(0, null, ""));
         }
     }
 
-    private static Cgroup cgroupOf(Kernel k, long id) {
-        Map<Long, Cgroup> m = cgroups(k);
-        Cgroup root = m.get(0L);
-        return m.computeIfAbsent(id, i -> new Cgroup(i, root, Long.toString(i)));
+    private static Cgroup taskGroup(Kernel k, Task p) {
+        return root(k);
     }
 }
