@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.IntConsumer;
 import org.junit.jupiter.api.Test;
+import org.scxemu.scx.BpfTimer;
 import org.scxemu.scx.SchedExtOps;
 
 /**
@@ -307,6 +308,35 @@ class DsqIterTest {
             assertSame(one, s.rq(1).curr);
             assertEquals(SCX_EXIT_NONE, s.ext.exitKind());
             assertEquals(2, s.kfuncCalls(Kfunc.DISPATCH_FROM_DSQ));
+        }
+    }
+
+    @Test
+    void fromAnUnlockedBpfTimer() {
+        List<Boolean> moved = new ArrayList<>();
+        BpfTimer[] timer = new BpfTimer[1];
+        timer[0] = new BpfTimer("mover", () -> {
+            DsqIter it = bpf_for_each_scx_dsq(Q, 0);
+            for (Task p : it) {
+                moved.add(scx_bpf_dispatch_from_dsq(it, p, SCX_DSQ_LOCAL_ON | 1, 0));
+            }
+        });
+        IterSched sched = new IterSched() {
+            @Override
+            public int init() {
+                super.init();
+                return bpf_timer_start(timer[0], 5 * 1_000_000L, 0);
+            }
+        };
+        try (Stepped s = machine(2, sched)) {
+            Task a = s.fork("a");
+            Task b = s.fork("b");
+            assertEquals(List.of(a, b), Stepped.dsqTasks(s.userDsq(Q)));
+            s.runFor(6_000_000L, 1_000_000L);
+            assertEquals(List.of(true, true), moved, "moved from the timer's unlocked context");
+            assertTrue(s.rq(1).curr == a || s.local(1).contains(a), "a went to CPU 1");
+            assertEquals(1, b.readOnceCpu());
+            assertEquals(SCX_EXIT_NONE, s.ext.exitKind());
         }
     }
 
