@@ -18,6 +18,7 @@ import java.util.Set;
 import org.scxemu.schedulers.ScxCentral;
 import org.scxemu.schedulers.ScxPair;
 import org.scxemu.schedulers.ScxQmap;
+import org.scxemu.schedulers.ScxQmap612;
 import org.scxemu.schedulers.ScxSimple;
 import org.scxemu.scx.SchedExtOps;
 
@@ -59,6 +60,9 @@ final class Schedulers {
                     Set.of("--no-cpu-release", "--slice-us", "--timeout-ms", "--stall-user-nth", "--stall-kernel-nth",
                             "--dsp-batch", "--error-after", "--dsp-inf-loop-after"),
                     Schedulers::qmap),
+            new Entry("qmap-6.12", "scx_qmap of 6.12 (--kernel 6.12+): DSQ iterator, dispatch_from_dsq, cpuperf",
+                    Set.of("--slice-us", "--timeout-ms", "--stall-user-nth", "--stall-kernel-nth", "--dsp-batch",
+                            "--error-after", "--dsp-inf-loop-after"), ScxQmap612::fromCli),
             new Entry("central",
                     "scx_central: one central CPU makes every decision, LOCAL_ON dispatch with infinite slices, "
                             + "a 1 ms timer preempts (--slice-us, --central-cpu)",

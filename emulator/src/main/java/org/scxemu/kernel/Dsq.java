@@ -37,6 +37,9 @@ public final class Dsq {
     int nrPriq;
     /** dsq->seq: incremented on every insertion. */
     int seq;
+    /** The lowest and highest {@code dsqPos} handed out (head / tail insertions); DSQ lock. */
+    private long posHead;
+    private long posTail;
 
     Dsq(long id, Rq localOwner) {
         this.id = id;
@@ -109,6 +112,7 @@ public final class Dsq {
             tail = p;
         }
         head = p;
+        s.dsqPos = --posHead;
         writeOnceNr(lpNr() + 1);
     }
 
@@ -122,6 +126,7 @@ public final class Dsq {
             head = p;
         }
         tail = p;
+        s.dsqPos = ++posTail;
         writeOnceNr(lpNr() + 1);
     }
 

@@ -130,7 +130,7 @@ final class ExtDispatch {
     }
 
     /** ext.c: task_unlink_from_dsq() */
-    private void taskUnlinkFromDsq(Task p, Dsq dsq) {
+    void taskUnlinkFromDsq(Task p, Dsq dsq) {
         dsq.unlink(p);
         if (dsq.isLocal()) {
             unstranded(p);
@@ -337,7 +337,7 @@ final class ExtDispatch {
      * ext.c: move_remote_task_to_local_dsq(). {@code srcRq}: locked on entry, released on return;
      * {@code dstRq}: locked on return.
      */
-    private void moveRemoteTaskToLocalDsq(Task p, long enqFlags, Rq srcRq, Rq dstRq) {
+    void moveRemoteTaskToLocalDsq(Task p, long enqFlags, Rq srcRq, Rq dstRq) {
         srcRq.assertHeld();
         // deactivating sets on_rq to MIGRATING, which keeps dequeues away from p
         kernel.deactivateTask(srcRq, p, 0);
@@ -353,7 +353,7 @@ final class ExtDispatch {
     }
 
     /** ext.c: task_can_run_on_remote_rq() */
-    private boolean taskCanRunOnRemoteRq(Task p, Rq rq, boolean triggerError) {
+    boolean taskCanRunOnRemoteRq(Task p, Rq rq, boolean triggerError) {
         int cpu = rq.cpu;
         if (!p.cpusAllowed.test(cpu)) {
             if (triggerError) {
@@ -458,8 +458,8 @@ final class ExtDispatch {
         Rq rq = ctx.rq;
         flushDispatchBuf(ctx, rq);
         Dsq dsq = findUserDsq(dsqId);
-        if (dsqId == SCX_DSQ_GLOBAL) {
-            dsq = globalDsq; // [v7] accepted SCX_DSQ_GLOBAL
+        if (dsqId == SCX_DSQ_GLOBAL && kernel.profile() == CoreProfile.V7) {
+            dsq = globalDsq; // [v7] accepted SCX_DSQ_GLOBAL; 6.12 takes user DSQs only
         }
         if (dsq == null) {
             ext.scxOpsError("invalid DSQ ID 0x%016x", dsqId);

@@ -189,6 +189,9 @@ final class ExtLifecycle {
             ext.exitKind.set(SCX_EXIT_NONE);
             ext.warnedZeroSlice = false;
             ext.nrRejected.set(0);
+            for (Rq rq : ext.kernel.rqs) {
+                rq.scx.cpuperfTarget = SCX_CPUPERF_ONE;
+            }
             boolean[] has = implementedOps(ops);
 
             // ops.init() (SCX_KF_SLEEPABLE)

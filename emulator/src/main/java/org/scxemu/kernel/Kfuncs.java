@@ -54,7 +54,18 @@ public final class Kfuncs {
 
     /** ext.c: scx_bpf_dispatch() */
     public static void dispatch(Task p, long dsqId, long slice, long enqFlags) {
-        ExecCtx ctx = enter(Kfunc.DISPATCH);
+        dispatchBody(enter(Kfunc.DISPATCH), p, dsqId, slice, enqFlags);
+    }
+
+    /** scx_bpf_dsq_insert(): 6.13's name of scx_bpf_dispatch(), counted as itself. */
+    public static void dsqInsert(Task p, long dsqId, long slice, long enqFlags) {
+        ExecCtx ctx = KfuncsDsq.enterGated(Kfunc.DSQ_INSERT);
+        if (ctx != null) {
+            dispatchBody(ctx, p, dsqId, slice, enqFlags);
+        }
+    }
+
+    private static void dispatchBody(ExecCtx ctx, Task p, long dsqId, long slice, long enqFlags) {
         if (!dispatchPreamble(ctx, p, enqFlags)) {
             return;
         }
@@ -68,7 +79,18 @@ public final class Kfuncs {
 
     /** ext.c: scx_bpf_dispatch_vtime() */
     public static void dispatchVtime(Task p, long dsqId, long slice, long vtime, long enqFlags) {
-        ExecCtx ctx = enter(Kfunc.DISPATCH_VTIME);
+        dispatchVtimeBody(enter(Kfunc.DISPATCH_VTIME), p, dsqId, slice, vtime, enqFlags);
+    }
+
+    /** scx_bpf_dsq_insert_vtime(): 6.13's name of scx_bpf_dispatch_vtime(), counted as itself. */
+    public static void dsqInsertVtime(Task p, long dsqId, long slice, long vtime, long enqFlags) {
+        ExecCtx ctx = KfuncsDsq.enterGated(Kfunc.DSQ_INSERT_VTIME);
+        if (ctx != null) {
+            dispatchVtimeBody(ctx, p, dsqId, slice, vtime, enqFlags);
+        }
+    }
+
+    private static void dispatchVtimeBody(ExecCtx ctx, Task p, long dsqId, long slice, long vtime, long enqFlags) {
         if (!dispatchPreamble(ctx, p, enqFlags)) {
             return;
         }
@@ -107,7 +129,16 @@ public final class Kfuncs {
 
     /** ext.c: scx_bpf_consume() */
     public static boolean consume(long dsqId) {
-        ExecCtx ctx = enter(Kfunc.CONSUME);
+        return consumeBody(enter(Kfunc.CONSUME), dsqId);
+    }
+
+    /** scx_bpf_dsq_move_to_local(): 6.13's name of scx_bpf_consume(), counted as itself. */
+    public static boolean dsqMoveToLocal(long dsqId) {
+        ExecCtx ctx = KfuncsDsq.enterGated(Kfunc.DSQ_MOVE_TO_LOCAL);
+        return ctx != null && consumeBody(ctx, dsqId);
+    }
+
+    private static boolean consumeBody(ExecCtx ctx, long dsqId) {
         Ext ext = ctx.kernel.ext;
         if (!ext.scxKfAllowed(ctx, SCX_KF_DISPATCH)) {
             return false;
@@ -127,7 +158,7 @@ public final class Kfuncs {
         ctx.kernel.ext.kick.kickCpu(ctx, cpu, flags);
     }
 
-    /** ext.c: scx_bpf_dsq_nr_queued() [v7] */
+    /** ext.c: scx_bpf_dsq_nr_queued() */
     public static int dsqNrQueued(long dsqId) {
         ExecCtx ctx = enter(Kfunc.DSQ_NR_QUEUED);
         Ext ext = ctx.kernel.ext;
@@ -141,7 +172,9 @@ public final class Kfuncs {
                 return ctx.kernel.rqs[cpu].scx.localDsq.readOnceNr();
             }
         } else {
-            Dsq dsq = dsqId == SCX_DSQ_GLOBAL ? ext.globalDsq : ext.dispatch.findUserDsq(dsqId);
+            // [v7] also counted the global DSQ; 6.12 knows user DSQs only here
+            Dsq dsq = dsqId == SCX_DSQ_GLOBAL && ctx.kernel.profile() == CoreProfile.V7 ? ext.globalDsq
+                    : ext.dispatch.findUserDsq(dsqId);
             if (dsq != null) {
                 return dsq.readOnceNr();
             }
@@ -295,8 +328,8 @@ public final class Kfuncs {
      * and returns null.
      */
     public static Rq cpuRq(int cpu) {
-        ExecCtx ctx = enter(Kfunc.CPU_RQ);
-        if (!ctx.kernel.ext.opsCpuValid(cpu, null)) {
+        ExecCtx ctx = KfuncsDsq.enterGated(Kfunc.CPU_RQ);
+        if (ctx == null || !ctx.kernel.ext.opsCpuValid(cpu, null)) {
             return null;
         }
         return ctx.kernel.rqs[cpu];

@@ -215,12 +215,22 @@ public final class Rq {
         int nrRunning;
         /** rq->scx.flags: SCX_RQ_* */
         int flags;
+        /**
+         * rq->scx.cpuperf_target (6.12): set by scx_bpf_cpuperf_set() from any CPU with no lock
+         * and read by whoever looks (cpufreq in the kernel; tests here): volatile.
+         */
+        volatile int cpuperfTarget = ScxConsts.SCX_CPUPERF_ONE;
         /** rq->scx.cpu_released (the seed's flag): rq lock; opaque for lock-free readers. */
         @SuppressWarnings("unused")
         private boolean cpuReleased;
         /** rq->scx.pnt_seq: written by the owning CPU only; see {@link #soPntSeq}. */
         @SuppressWarnings("unused")
         private long pntSeq;
+
+        /** The performance target the BPF scheduler last asked for this CPU (1..1024). */
+        public int cpuperfTarget() {
+            return cpuperfTarget;
+        }
 
         // dispatch buffer: struct scx_dsp_ctx (per CPU)
         Task[] dspTask;

@@ -83,6 +83,12 @@ public final class SchedExtEntity {
     int dsqSeq;
     /** p->scx.dsq_flags: SCX_TASK_DSQ_ON_PRIQ */
     int dsqFlags;
+    /**
+     * scx-emu's place of this task in its FIFO DSQ (head insertions count down, tail insertions
+     * up; DSQ lock), with which a DSQ iterator finds its place again after the task it stopped
+     * at left (see {@link DsqIter}); it stands in for the kernel's cursor node in the list.
+     */
+    long dsqPos;
     /** p->scx.sticky_cpu */
     int stickyCpu = -1;
     /** p->scx.holding_cpu: opaque, see the class comment. */

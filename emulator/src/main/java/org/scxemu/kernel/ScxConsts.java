@@ -145,4 +145,14 @@ public interface ScxConsts {
     int E2BIG = 7;
     int EPROTO = 71;
     int EOPNOTSUPP = 95;
+
+    /* ---- 6.12 kfunc constants (kapi) ---- */
+    /* enum scx_dsq_iter_flags (6.12): flags of bpf_iter_scx_dsq_new() and the iterator's cursor */
+    /** SCX_DSQ_ITER_REV: walk the DSQ from its tail (last to first). */
+    long SCX_DSQ_ITER_REV = 1L << 16;
+    long __SCX_DSQ_ITER_HAS_SLICE = 1L << 30;
+    long __SCX_DSQ_ITER_HAS_VTIME = 1L << 31;
+    long __SCX_DSQ_ITER_USER_FLAGS = SCX_DSQ_ITER_REV;
+    long __SCX_DSQ_ITER_ALL_FLAGS = __SCX_DSQ_ITER_USER_FLAGS | __SCX_DSQ_ITER_HAS_SLICE
+            | __SCX_DSQ_ITER_HAS_VTIME;
 }

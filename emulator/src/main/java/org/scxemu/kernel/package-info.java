@@ -29,7 +29,11 @@
  *   <li>{@link org.scxemu.kernel.ExtLifecycle}: scx_ops_enable() and scx_ops_disable_workfn();
  *       {@link org.scxemu.kernel.ExtDump}: scx_dump_state().
  *   <li>{@link org.scxemu.kernel.Kfuncs}: the kfunc bodies ({@code scx_bpf_*}), counted per
- *       {@link org.scxemu.kernel.Kfunc}.
+ *       {@link org.scxemu.kernel.Kfunc}; 6.12's additions in
+ *       {@link org.scxemu.kernel.KfuncsDsq} (the DSQ iterator, {@link org.scxemu.kernel.DsqIter},
+ *       and scx_bpf_dispatch_from_dsq() with move_task_between_dsqs()) and
+ *       {@link org.scxemu.kernel.KfuncsCpu} (cpuperf, cpumasks, scx_bpf_task_cgroup()); a kfunc
+ *       the profile's kernel lacks is refused ({@link org.scxemu.kernel.Kfunc#since}).
  *   <li>{@link org.scxemu.kernel.Kernel}: core.c (schedule loop, wakeups, ticks, class changes)
  *       and the four simple classes above ext; {@link org.scxemu.kernel.Rq},
  *       {@link org.scxemu.kernel.Task}, {@link org.scxemu.kernel.SchedExtEntity},

@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package org.scxemu.scx;
 
+import org.scxemu.kernel.Cgroup;
 import org.scxemu.kernel.CpuMask;
+import org.scxemu.kernel.DsqIter;
+import org.scxemu.kernel.Kfunc;
 import org.scxemu.kernel.Kfuncs;
+import org.scxemu.kernel.KfuncsCpu;
+import org.scxemu.kernel.KfuncsDsq;
 import org.scxemu.kernel.Rq;
 import org.scxemu.kernel.ScxConsts;
 import org.scxemu.kernel.Task;
@@ -44,14 +49,14 @@ public final class Scx implements ScxConsts {
         Kfuncs.dispatchVtime(p, dsq_id, slice, vtime, enq_flags);
     }
 
-    /** scx_bpf_dsq_insert(): the 6.13 name of {@link #scx_bpf_dispatch}. */
+    /** scx_bpf_dsq_insert(): the 6.13 name of {@link #scx_bpf_dispatch} (6.16+ profiles). */
     public static void scx_bpf_dsq_insert(Task p, long dsq_id, long slice, long enq_flags) {
-        Kfuncs.dispatch(p, dsq_id, slice, enq_flags);
+        Kfuncs.dsqInsert(p, dsq_id, slice, enq_flags);
     }
 
-    /** scx_bpf_dsq_insert_vtime(): the 6.13 name of {@link #scx_bpf_dispatch_vtime}. */
+    /** scx_bpf_dsq_insert_vtime(): the 6.13 name of {@link #scx_bpf_dispatch_vtime} (6.16+). */
     public static void scx_bpf_dsq_insert_vtime(Task p, long dsq_id, long slice, long vtime, long enq_flags) {
-        Kfuncs.dispatchVtime(p, dsq_id, slice, vtime, enq_flags);
+        Kfuncs.dsqInsertVtime(p, dsq_id, slice, vtime, enq_flags);
     }
 
     /** scx_bpf_dispatch_nr_slots(): dispatch context. */
@@ -69,9 +74,9 @@ public final class Scx implements ScxConsts {
         return Kfuncs.consume(dsq_id);
     }
 
-    /** scx_bpf_dsq_move_to_local(): the 6.13 name of {@link #scx_bpf_consume}. */
+    /** scx_bpf_dsq_move_to_local(): the 6.13 name of {@link #scx_bpf_consume} (6.16+). */
     public static boolean scx_bpf_dsq_move_to_local(long dsq_id) {
-        return Kfuncs.consume(dsq_id);
+        return Kfuncs.dsqMoveToLocal(dsq_id);
     }
 
     /**
@@ -127,8 +132,9 @@ public final class Scx implements ScxConsts {
         return Kfuncs.getIdleCpumask();
     }
 
-    /** scx_bpf_put_idle_cpumask(): a no-op, as the kernel's. */
+    /** scx_bpf_put_idle_cpumask(): releases nothing, as the kernel's (counted). */
     public static void scx_bpf_put_idle_cpumask(CpuMask mask) {
+        KfuncsCpu.putIdleCpumask(mask);
     }
 
     /** scx_bpf_test_and_clear_cpu_idle(cpu): claim an idle CPU. */
@@ -163,6 +169,129 @@ public final class Scx implements ScxConsts {
      */
     public static Rq scx_bpf_cpu_rq(int cpu) {
         return Kfuncs.cpuRq(cpu);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // The 6.12 kfuncs (a profile whose kernel lacks one ejects the scheduler at the call with
+    // "kfunc NAME() does not exist in kernel PROFILE"); the 6.13 spellings from 6.16 on.
+    // ---------------------------------------------------------------------------------------
+
+    /**
+     * bpf_iter_scx_dsq_new(it, dsq_id, flags): starts a walk of user DSQ {@code dsq_id} that sees
+     * only the tasks queued now; {@code flags} 0 or SCX_DSQ_ITER_REV (last to first). 0, -ENOENT
+     * (no such user DSQ: the global and local DSQs cannot be walked) or -EINVAL (bad flags).
+     */
+    public static int bpf_iter_scx_dsq_new(DsqIter it, long dsq_id, long flags) {
+        return KfuncsDsq.iterNew(it, dsq_id, flags);
+    }
+
+    /** bpf_iter_scx_dsq_next(it): the next task of the walk, or null at its end. */
+    public static Task bpf_iter_scx_dsq_next(DsqIter it) {
+        return KfuncsDsq.iterNext(it);
+    }
+
+    /** bpf_iter_scx_dsq_destroy(it): ends the walk. */
+    public static void bpf_iter_scx_dsq_destroy(DsqIter it) {
+        KfuncsDsq.iterDestroy(it);
+    }
+
+    /**
+     * bpf_for_each(scx_dsq, p, dsq_id, flags) for Java: {@code for (Task p : it)} over a new
+     * iterator (bpf_iter_scx_dsq_new() done; each step is a bpf_iter_scx_dsq_next()). Keep the
+     * iterator in a variable to pass it to {@link #scx_bpf_dispatch_from_dsq}. A failed new()
+     * gives an empty walk.
+     */
+    public static DsqIter bpf_for_each_scx_dsq(long dsq_id, long flags) {
+        DsqIter it = new DsqIter();
+        KfuncsDsq.iterNew(it, dsq_id, flags);
+        return it;
+    }
+
+    /** scx_bpf_dispatch_from_dsq_set_slice(it__iter, slice): the slice of the next move. */
+    public static void scx_bpf_dispatch_from_dsq_set_slice(DsqIter it__iter, long slice) {
+        KfuncsDsq.dispatchFromDsqSetSlice(Kfunc.DISPATCH_FROM_DSQ_SET_SLICE, it__iter, slice);
+    }
+
+    /** scx_bpf_dispatch_from_dsq_set_vtime(it__iter, vtime): the vtime of the next move. */
+    public static void scx_bpf_dispatch_from_dsq_set_vtime(DsqIter it__iter, long vtime) {
+        KfuncsDsq.dispatchFromDsqSetVtime(Kfunc.DISPATCH_FROM_DSQ_SET_VTIME, it__iter, vtime);
+    }
+
+    /**
+     * scx_bpf_dispatch_from_dsq(it__iter, p, dsq_id, enq_flags): moves {@code p}, still on the
+     * iterated DSQ and queued before the walk began, to {@code dsq_id} (any DSQ). From
+     * ops.dispatch() or an unlocked context (a BPF timer, ops.init()); true if moved.
+     */
+    public static boolean scx_bpf_dispatch_from_dsq(DsqIter it__iter, Task p, long dsq_id, long enq_flags) {
+        return KfuncsDsq.dispatchFromDsq(Kfunc.DISPATCH_FROM_DSQ, it__iter, p, dsq_id, enq_flags, false);
+    }
+
+    /** scx_bpf_dispatch_vtime_from_dsq(): as {@link #scx_bpf_dispatch_from_dsq}, in vtime order. */
+    public static boolean scx_bpf_dispatch_vtime_from_dsq(DsqIter it__iter, Task p, long dsq_id, long enq_flags) {
+        return KfuncsDsq.dispatchFromDsq(Kfunc.DISPATCH_VTIME_FROM_DSQ, it__iter, p, dsq_id, enq_flags, true);
+    }
+
+    /** scx_bpf_dsq_move_set_slice(): 6.13's name of scx_bpf_dispatch_from_dsq_set_slice(). */
+    public static void scx_bpf_dsq_move_set_slice(DsqIter it__iter, long slice) {
+        KfuncsDsq.dispatchFromDsqSetSlice(Kfunc.DSQ_MOVE_SET_SLICE, it__iter, slice);
+    }
+
+    /** scx_bpf_dsq_move_set_vtime(): 6.13's name of scx_bpf_dispatch_from_dsq_set_vtime(). */
+    public static void scx_bpf_dsq_move_set_vtime(DsqIter it__iter, long vtime) {
+        KfuncsDsq.dispatchFromDsqSetVtime(Kfunc.DSQ_MOVE_SET_VTIME, it__iter, vtime);
+    }
+
+    /** scx_bpf_dsq_move(): 6.13's name of scx_bpf_dispatch_from_dsq(). */
+    public static boolean scx_bpf_dsq_move(DsqIter it__iter, Task p, long dsq_id, long enq_flags) {
+        return KfuncsDsq.dispatchFromDsq(Kfunc.DSQ_MOVE, it__iter, p, dsq_id, enq_flags, false);
+    }
+
+    /** scx_bpf_dsq_move_vtime(): 6.13's name of scx_bpf_dispatch_vtime_from_dsq(). */
+    public static boolean scx_bpf_dsq_move_vtime(DsqIter it__iter, Task p, long dsq_id, long enq_flags) {
+        return KfuncsDsq.dispatchFromDsq(Kfunc.DSQ_MOVE_VTIME, it__iter, p, dsq_id, enq_flags, true);
+    }
+
+    /** scx_bpf_cpuperf_cap(cpu): the CPU's capacity, 1..SCX_CPUPERF_ONE (always ONE here). */
+    public static int scx_bpf_cpuperf_cap(int cpu) {
+        return KfuncsCpu.cpuperfCap(cpu);
+    }
+
+    /** scx_bpf_cpuperf_cur(cpu): the CPU's current performance level (always ONE here). */
+    public static int scx_bpf_cpuperf_cur(int cpu) {
+        return KfuncsCpu.cpuperfCur(cpu);
+    }
+
+    /** scx_bpf_cpuperf_set(cpu, perf): asks for a performance level, at most SCX_CPUPERF_ONE. */
+    public static void scx_bpf_cpuperf_set(int cpu, int perf) {
+        KfuncsCpu.cpuperfSet(cpu, perf);
+    }
+
+    /** scx_bpf_get_possible_cpumask(): every CPU (release with scx_bpf_put_cpumask()). */
+    public static CpuMask scx_bpf_get_possible_cpumask() {
+        return KfuncsCpu.getPossibleCpumask();
+    }
+
+    /** scx_bpf_get_online_cpumask(): the online CPUs now (release with scx_bpf_put_cpumask()). */
+    public static CpuMask scx_bpf_get_online_cpumask() {
+        return KfuncsCpu.getOnlineCpumask();
+    }
+
+    /** scx_bpf_put_cpumask(mask): releases nothing, as the kernel's (counted). */
+    public static void scx_bpf_put_cpumask(CpuMask mask) {
+        KfuncsCpu.putCpumask(mask);
+    }
+
+    /** scx_bpf_get_idle_smtmask(): idle whole cores; with no SMT, the idle CPU mask. */
+    public static CpuMask scx_bpf_get_idle_smtmask() {
+        return KfuncsCpu.getIdleSmtmask();
+    }
+
+    /**
+     * scx_bpf_task_cgroup(p): {@code p}'s cgroup, from an op holding the rq lock that operates on
+     * {@code p} (else the scheduler is ejected and the root returned).
+     */
+    public static Cgroup scx_bpf_task_cgroup(Task p) {
+        return KfuncsCpu.taskCgroup(p);
     }
 
     /** bpf_task_from_pid(pid): the live task with that pid, or null (release: a no-op here). */

@@ -83,7 +83,7 @@ class UsageTest {
                         new String[] {"run", "--scheduler", "simple", "--cpus", "2", "--cpus", "3"}, "--cpus"),
                 Arguments.of("qmap option on simple",
                         new String[] {"run", "--scheduler", "simple", "--stall-user-nth", "1"},
-                        "--stall-user-nth: the simple scheduler has no such option (it belongs to: qmap)"),
+                        "--stall-user-nth: the simple scheduler has no such option (it belongs to: qmap, qmap-6.12)"),
                 Arguments.of("no-cpu-release on simple",
                         new String[] {"run", "--scheduler", "simple", "--no-cpu-release"}, "no such option"),
                 Arguments.of("simple option on qmap", new String[] {"run", "--scheduler", "qmap", "--fifo"},
@@ -140,7 +140,8 @@ class UsageTest {
         assertEquals("", r.err());
         List<String> lines = r.outLines();
         String[][] expected = {
-            {"scheduler", "simple"}, {"scheduler", "qmap"}, {"scheduler", "central"}, {"scheduler", "pair"},
+            {"scheduler", "simple"}, {"scheduler", "qmap"}, {"scheduler", "qmap-6.12"}, {"scheduler", "central"},
+            {"scheduler", "pair"},
             {"workload", "cpu-bound"}, {"workload", "sleep-wake"}, {"workload", "rt-preempt"},
             {"workload", "hackbench"}, {"workload", "schbench"}, {"workload", "mixed"}, {"workload", "pair"},
             {"workload", "file:PATH"},

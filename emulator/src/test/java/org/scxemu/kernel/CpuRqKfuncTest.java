@@ -17,7 +17,7 @@ class CpuRqKfuncTest {
 
     @Test
     void returnsTheCpusRqFromEnqueueAndIsCounted() {
-        try (Stepped s = new Stepped(2)) {
+        try (Stepped s = new Stepped(2, CoreProfile.V6_12)) {
             List<Rq> seen = new ArrayList<>();
             List<Integer> running = new ArrayList<>();
             assertEquals(0, s.load(new SchedExtOps() {
@@ -58,7 +58,7 @@ class CpuRqKfuncTest {
 
     @Test
     void anInvalidCpuEjectsWithOpsCpuValidsMessage() {
-        try (Stepped s = new Stepped(2)) {
+        try (Stepped s = new Stepped(2, CoreProfile.V6_12)) {
             List<Rq> got = new ArrayList<>();
             assertEquals(0, s.load(new SchedExtOps() {
                 @Override
