@@ -782,15 +782,23 @@ public final class Kernel {
         return true;
     }
 
-    /** class->balance(): rt/dl/stop report runnable tasks of their class or above. */
+    /**
+     * class->balance(): rt/dl/stop report runnable tasks of their class or above. Their run
+     * queues (rt_queued, dl_nr_running, rq->stop on the rq) count the task still running, while
+     * our run lists hold only the waiting ones, so a queued prev of such a class counts too:
+     * a rescheduled CPU running an RT task stops here and never reaches balance_scx().
+     */
     private boolean balance(SchedClass cls, Rq rq, Task prev) {
         switch (cls) {
             case STOP:
-                return rq.runNr[0] > 0;
+                // balance_stop(): sched_stop_runnable()
+                return rq.runNr[0] > 0 || prevQueuedAtOrAbove(prev, cls);
             case DL:
-                return rq.runNr[0] + rq.runNr[1] > 0;
+                // balance_dl(): sched_stop_runnable() || sched_dl_runnable()
+                return rq.runNr[0] + rq.runNr[1] > 0 || prevQueuedAtOrAbove(prev, cls);
             case RT:
-                return rq.runNr[0] + rq.runNr[1] + rq.runNr[2] > 0;
+                // balance_rt(): ... || sched_rt_runnable()
+                return rq.runNr[0] + rq.runNr[1] + rq.runNr[2] > 0 || prevQueuedAtOrAbove(prev, cls);
             case FAIR:
                 // balance_fair(): if (rq->nr_running) return 1;
                 return rq.nrRunning > 0;
@@ -799,6 +807,11 @@ public final class Kernel {
             default:
                 return false;
         }
+    }
+
+    /** Whether prev, still queued (not going to sleep), belongs to {@code cls} or a class above it. */
+    private static boolean prevQueuedAtOrAbove(Task prev, SchedClass cls) {
+        return prev.simpleQueued && !prev.onRunList && !cls.above(prev.schedClass);
     }
 
     /** class->pick_next_task(), including set_next_task(). */
