@@ -43,6 +43,11 @@ public enum CoreProfile {
     static final StaticKey PNT_SEQ_ON_SWITCH = StaticKey.defineFalse("scx_emu_profile_pnt_seq_on_switch");
     /** 6.19: kick_sync moves in put_prev_task_scx()/pick_task_scx(); waits only for an ext curr. */
     static final StaticKey KICK_SYNC = StaticKey.defineFalse("scx_emu_profile_kick_sync");
+    /**
+     * 6.12+ (every profile but v7): the 6.12 core where it differs from the v7 series outside the
+     * seed's protocol (the built-in idle check in scx_bpf_select_cpu_dfl(), the enable error path).
+     */
+    static final StaticKey CORE_6_12 = StaticKey.defineFalse("scx_emu_profile_core_6_12");
     /** 6.16+: SCX_OPS_HAS_CPU_PREEMPT replaces the scx_ops_cpu_preempt static key. */
     static final StaticKey FLAG_TEST = StaticKey.defineFalse("scx_emu_profile_cpu_preempt_flag");
 
@@ -74,5 +79,6 @@ public enum CoreProfile {
         PNT_SEQ_ON_SWITCH.set(pntSeqOnSwitch);
         KICK_SYNC.set(kickSync);
         FLAG_TEST.set(flagTest);
+        CORE_6_12.set(this != V7);
     }
 }

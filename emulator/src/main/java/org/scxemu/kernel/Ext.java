@@ -145,9 +145,8 @@ public final class Ext {
         if (!scxEnabled() || enableState.get() == SCX_OPS_DISABLING) {
             return false;
         }
-        if (p.scx.disallow) {
-            return false;
-        }
+        // p->scx.disallow is not looked at here: ops.init_task() setting it only takes a
+        // SCHED_EXT task back to SCHED_NORMAL, so in full-switch mode the task still goes to ext
         if (switchingAll) {
             return true;
         }

@@ -2,8 +2,13 @@
 package org.scxemu.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.scxemu.kernel.ScxConsts.*;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.scxemu.scx.SchedExtOps;
 
 /**
@@ -69,6 +74,176 @@ class V7ExactTest {
                 assertEquals(disp, c.dispatches, profile + ": ops.dispatch on an RT reschedule");
                 assertEquals(rel, c.releases, profile + ": cpu_release on an RT reschedule");
             }
+        }
+    }
+
+    /** A scheduler whose load-time paths fail as configured. */
+    private static final class Failing implements SchedExtOps {
+        long opsFlags;
+        int initRet;
+        int initTaskRet;
+        String disallowComm;
+
+        @Override
+        public String name() {
+            return "failing";
+        }
+
+        @Override
+        public long flags() {
+            return opsFlags;
+        }
+
+        @Override
+        public void enqueue(Task p, long enqFlags) {
+            org.scxemu.scx.Scx.scx_bpf_dispatch(p, SCX_DSQ_GLOBAL, SCX_SLICE_DFL, enqFlags);
+        }
+
+        @Override
+        public int init() {
+            return initRet;
+        }
+
+        @Override
+        public int initTask(Task p, InitTaskArgs args) {
+            if (p.comm.equals(disallowComm)) {
+                p.scx.disallow = true;
+            }
+            return p.comm.equals("victim") ? initTaskRet : 0;
+        }
+    }
+
+    /** A scheduler without ops.enqueue() asking for SCX_OPS_ENQ_LAST. */
+    private static final class EnqLastNoEnqueue implements SchedExtOps {
+        @Override
+        public String name() {
+            return "enq_last_no_enq_fails";
+        }
+
+        @Override
+        public long flags() {
+            return SCX_OPS_ENQ_LAST;
+        }
+    }
+
+    /** v7: validate_ops() failing refuses the attach with -EINVAL, fully disabled on return. */
+    @Test
+    void v7RefusesEnqLastWithoutEnqueue() {
+        try (Stepped s = new Stepped(1)) {
+            assertEquals(-EINVAL, s.load(new EnqLastNoEnqueue()));
+            assertEquals("ERROR", s.ext.exitInfo().kindName());
+            assertEquals("SCX_OPS_ENQ_LAST requires ops.enqueue() to be implemented", s.ext.exitInfo().msg());
+            assertEquals(Ext.SCX_OPS_DISABLED, s.ext.enableState());
+            assertFalse(ScxKeys.SCX_OPS_ENABLED.enabled());
+            assertEquals(0, s.load(() -> "after"), "the next load works");
+        }
+    }
+
+    /** v7: a failing ops.init() refuses the attach with its errno (scx_ops_disable(SCX_EXIT_ERROR)). */
+    @Test
+    void v7RefusesFailingInit() {
+        try (Stepped s = new Stepped(1)) {
+            Failing f = new Failing();
+            f.initRet = -ENOMEM;
+            assertEquals(-ENOMEM, s.load(f));
+            assertEquals("ERROR", s.ext.exitInfo().kindName());
+            assertEquals(Ext.SCX_OPS_DISABLED, s.ext.enableState());
+        }
+    }
+
+    /** v7: a failing load-time ops.init_task() is logged and refuses the attach with its errno. */
+    @Test
+    void v7RefusesFailingLoadTimeInitTask() {
+        try (Stepped s = new Stepped(1)) {
+            Task victim = s.fork("victim");
+            s.settle();
+            Failing f = new Failing();
+            f.initTaskRet = -ENOMEM;
+            assertEquals(-ENOMEM, s.load(f));
+            assertEquals("ERROR", s.ext.exitInfo().kindName());
+            assertEquals(Ext.SCX_OPS_DISABLED, s.ext.enableState());
+            assertEquals(SchedClass.FAIR, victim.schedClass());
+            assertTrue(s.ext.dmesg().contains("sched_ext: ops.init_task() failed (-12) for victim[" + victim.pid
+                    + "] while loading"), s.ext.dmesg().toString());
+        }
+    }
+
+    /** 6.12 and later keep the attach successful and eject: the load returns 0. */
+    @ParameterizedTest
+    @EnumSource(value = CoreProfile.class, names = {"V6_12", "V6_16", "V6_19"})
+    void laterKernelsLoadThenEject(CoreProfile profile) {
+        try (Stepped s = new Stepped(1, profile)) {
+            assertEquals(0, s.load(new EnqLastNoEnqueue()));
+            s.finishExit();
+            assertEquals("ERROR", s.ext.exitInfo().kindName());
+            assertEquals(Ext.SCX_OPS_DISABLED, s.ext.enableState());
+        }
+    }
+
+    /**
+     * task_should_scx() does not look at p->scx.disallow: in full-switch mode a task whose
+     * load-time ops.init_task() set it still goes to ext (disallow only reverts SCHED_EXT).
+     */
+    @ParameterizedTest
+    @EnumSource(CoreProfile.class)
+    void disallowDoesNotKeepATaskOffExtInFullSwitch(CoreProfile profile) {
+        try (Stepped s = new Stepped(1, profile)) {
+            Task x = s.fork("x");
+            s.settle();
+            Failing f = new Failing();
+            f.disallowComm = "x";
+            assertEquals(0, s.load(f));
+            assertEquals(SCX_EXIT_NONE, s.ext.exitKind());
+            assertEquals(SchedClass.EXT, x.schedClass());
+        }
+    }
+
+    /**
+     * A scheduler with ops.update_idle() and without SCX_OPS_KEEP_BUILTIN_IDLE; it has its own
+     * ops.select_cpu(), as v7 requires of such a scheduler.
+     */
+    private static final class UpdateIdle implements SchedExtOps {
+        @Override
+        public String name() {
+            return "update_idle";
+        }
+
+        @Override
+        public int selectCpu(Task p, int prevCpu, long wakeFlags) {
+            return prevCpu;
+        }
+
+        @Override
+        public void updateIdle(int cpu, boolean idle) {
+        }
+    }
+
+    /**
+     * While bypassing, every wakeup takes the default CPU selection: with ops.update_idle() and
+     * built-in idle tracking off, that must not eject the scheduler (a reload races such wakeups).
+     * Before the fix: "built-in idle tracking is disabled".
+     */
+    @ParameterizedTest
+    @EnumSource(CoreProfile.class)
+    void bypassWakeupWithUpdateIdleIsNotAnError(CoreProfile profile) {
+        try (Stepped s = new Stepped(2, profile)) {
+            assertEquals(0, s.load(new UpdateIdle()));
+            assertFalse(ScxKeys.SCX_BUILTIN_IDLE_ENABLED.enabled());
+            Task a = s.fork("a");
+            Task b = s.fork("b");
+            Task c = s.fork("c");
+            s.settle();
+            Task sleeper = s.rq(0).curr() != a && s.rq(1).curr() != a ? a
+                    : s.rq(0).curr() != b && s.rq(1).curr() != b ? b : c;
+            s.forceSleep(sleeper);
+            s.ext.scxOpsBypass(true);
+            try {
+                s.k.wakeUpProcess(sleeper);
+            } finally {
+                s.ext.scxOpsBypass(false);
+            }
+            s.settle();
+            assertEquals(SCX_EXIT_NONE, s.ext.exitKind(), String.valueOf(s.ext.exitInfo().msg()));
         }
     }
 }
