@@ -702,6 +702,10 @@ public final class Kernel {
             next = pickNextTask(rq, prev);
             tracer.pick(rq.cpu, prev, next);
             rq.clearNeedResched();
+            if (CoreProfile.CORE_6_12.enabled()) {
+                // put_prev_task_scx()'s set_tsk_need_resched(next) outlives prev's clear
+                ext.core612.afterPick(rq);
+            }
             long now = now();
             if (next != prev) {
                 rq.soNrSwitches(rq.nrSwitches + 1);
@@ -741,6 +745,9 @@ public final class Kernel {
      * told which class that was.
      */
     Task pickNextTask(Rq rq, Task prev) {
+        if (CoreProfile.CORE_6_12.enabled()) {
+            return pickNextTask612(rq, prev);
+        }
         SchedClass prevClass = prev.schedClass;
         // put_prev_task_balance(): for_balance_class_range(class, prev->sched_class, &idle)
         SchedClass start = prevClass == SchedClass.IDLE ? SchedClass.EXT : prevClass;
@@ -769,6 +776,97 @@ public final class Kernel {
             }
         }
         throw new IllegalStateException("no task picked on CPU " + rq.cpu);
+    }
+
+    /**
+     * core.c (6.12): __pick_next_task(): prev_balance() (SCX_RQ_BAL_PENDING set, the walk starts
+     * at ext when prev is idle), then each class's pick_task() from the top; the first task found
+     * goes through put_prev_set_next_task(), which does nothing when it is prev itself. So a prev
+     * that keeps running is neither put nor set again, and an idle CPU that stays idle does not
+     * call update_idle() (scx issue #788, as 6.12 has it).
+     */
+    Task pickNextTask612(Rq rq, Task prev) {
+        SchedClass prevClass = prev.schedClass;
+        SchedClass start = prevClass;
+        if (ScxKeys.SCX_OPS_ENABLED.enabled()) {
+            ext.core612.setBalPending(rq);
+            if (SchedClass.EXT.above(start)) {
+                start = SchedClass.EXT;
+            }
+        }
+        for (int c = start.ordinal(); c < SchedClass.IDLE.ordinal(); c++) {
+            SchedClass cls = SchedClass.of(c);
+            if (!classActive(cls)) {
+                continue;
+            }
+            // balance_scx() -> balance_one() for ext
+            if (cls == SchedClass.EXT ? ext.core612.balanceOne(rq, prev) : balance(cls, rq, prev)) {
+                break;
+            }
+        }
+        // The kernel's rt/dl/stop/fair queues hold their running task, our run lists only the
+        // waiting ones: a prev of those classes goes back on its list before the picks (its
+        // put_prev_task() does nothing the picks could see), and is taken off again if picked.
+        boolean prevSimple = prevClass != SchedClass.EXT && prevClass != SchedClass.IDLE;
+        if (prevSimple) {
+            putPrevTask(rq, prev);
+        }
+        for (int c = 0; c <= SchedClass.IDLE.ordinal(); c++) {
+            SchedClass cls = SchedClass.of(c);
+            if (!classActive(cls)) {
+                continue;
+            }
+            Task p = pickTask612(cls, rq);
+            if (p == null) {
+                continue;
+            }
+            if (cls.above(SchedClass.EXT) && ScxKeys.SCX_OPS_ENABLED.enabled()) {
+                ext.dispatch.strandLocalDsq(rq);
+            }
+            // put_prev_set_next_task()
+            if (p != prev) {
+                if (prevClass == SchedClass.EXT) {
+                    ext.core612.putPrevTaskScx(rq, prev, p);
+                } else if (prevClass == SchedClass.IDLE) {
+                    // put_prev_task_idle() -> scx_update_idle(rq, false)
+                    ext.idle.updateIdle(rq, false);
+                }
+                setNextTask612(cls, rq, p);
+            } else if (prevSimple) {
+                setNextTaskSimple(rq, p);
+            }
+            return p;
+        }
+        throw new IllegalStateException("no task picked on CPU " + rq.cpu);
+    }
+
+    /** class->pick_task() (6.12): the class's next task, not yet set up to run. */
+    private Task pickTask612(SchedClass cls, Rq rq) {
+        switch (cls) {
+            case EXT:
+                return ext.core612.pickTaskScx(rq);
+            case IDLE:
+                return rq.idle;
+            default:
+                return rq.runHead[cls.ordinal()];
+        }
+    }
+
+    /** class->set_next_task(rq, p, true) (6.12). */
+    private void setNextTask612(SchedClass cls, Rq rq, Task p) {
+        switch (cls) {
+            case EXT:
+                ext.setNextTaskScx(rq, p);
+                break;
+            case IDLE:
+                // set_next_task_idle() -> scx_update_idle(rq, true)
+                rq.idle.execStart = now();
+                ext.idle.updateIdle(rq, true);
+                break;
+            default:
+                setNextTaskSimple(rq, p);
+                break;
+        }
     }
 
     /** next_active_class(): fair is skipped when scx_switched_all(), ext when !scx_enabled(). */

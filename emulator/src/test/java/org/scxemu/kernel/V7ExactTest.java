@@ -246,4 +246,118 @@ class V7ExactTest {
             assertEquals(SCX_EXIT_NONE, s.ext.exitKind(), String.valueOf(s.ext.exitInfo().msg()));
         }
     }
+
+    /**
+     * The masks in kf_mask error texts are the profile kernel's numbers: v7 has SCX_KF_SLEEPABLE
+     * at bit 0, 6.12 removed it and every other bit moved down one. Before the fix every profile
+     * printed v7's.
+     */
+    @ParameterizedTest
+    @EnumSource(CoreProfile.class)
+    void kfMaskErrorTextsUseTheProfilesValues(CoreProfile profile) {
+        try (Stepped s = new Stepped(1, profile)) {
+            assertEquals(0, s.load(new SchedExtOps() {
+                @Override
+                public String name() {
+                    return "kfmask";
+                }
+
+                @Override
+                public int selectCpu(Task p, int prevCpu, long wakeFlags) {
+                    return prevCpu;
+                }
+
+                @Override
+                public void enqueue(Task p, long enqFlags) {
+                    org.scxemu.scx.Scx.scx_bpf_consume(SCX_DSQ_GLOBAL);
+                }
+            }));
+            s.fork("t");
+            ExitInfo ei = s.finishExit();
+            assertEquals(profile == CoreProfile.V7
+                    ? "kfunc with mask 0x4 called from an operation only allowing 0x8"
+                    : "kfunc with mask 0x2 called from an operation only allowing 0x4", ei.msg());
+        }
+    }
+
+    /** ops.cpu_acquire() runs with kf_mask 0 in v7 and SCX_KF_REST in 6.12 and later. */
+    @ParameterizedTest
+    @EnumSource(CoreProfile.class)
+    void cpuAcquireMaskFollowsTheProfile(CoreProfile profile) {
+        try (Stepped s = new Stepped(1, profile)) {
+            int[] mask = {-1};
+            assertEquals(0, s.load(new SchedExtOps() {
+                @Override
+                public String name() {
+                    return "acq";
+                }
+
+                @Override
+                public void cpuAcquire(int cpu, CpuAcquireArgs a) {
+                    mask[0] = ExecCtx.currentAny().kfMask;
+                }
+            }));
+            Task a = s.fork("a");
+            s.settle();
+            assertEquals(a, s.rq(0).curr());
+            s.forkClass("rt", Task.SCHED_FIFO, 0, Stepped.runThenExit(1_000_000L));
+            s.step(0);
+            s.stepUntil(0, 500_000L, 20, () -> mask[0] != -1);
+            assertEquals(profile == CoreProfile.V7 ? 0 : SCX_KF_REST, mask[0]);
+        }
+    }
+
+    /**
+     * A task pulled from another CPU's rq (consume of the global DSQ): v7 sends ops.quiescent()
+     * and ops.runnable() for the deactivate/activate of the move, 6.12 and later send neither.
+     * Before the fix v7 sent neither.
+     */
+    @ParameterizedTest
+    @EnumSource(CoreProfile.class)
+    void crossCpuMoveRunnableQuiescentFollowTheProfile(CoreProfile profile) {
+        try (Stepped s = new Stepped(2, profile)) {
+            java.util.List<String> log = new java.util.ArrayList<>();
+            assertEquals(0, s.load(new SchedExtOps() {
+                @Override
+                public String name() {
+                    return "movers";
+                }
+
+                @Override
+                public int selectCpu(Task p, int prevCpu, long wakeFlags) {
+                    return prevCpu;
+                }
+
+                @Override
+                public void enqueue(Task p, long enqFlags) {
+                    org.scxemu.scx.Scx.scx_bpf_dispatch(p, SCX_DSQ_GLOBAL, SCX_SLICE_DFL, enqFlags);
+                }
+
+                @Override
+                public void runnable(Task p, long enqFlags) {
+                    if (p.comm.equals("t")) {
+                        log.add("runnable");
+                    }
+                }
+
+                @Override
+                public void quiescent(Task p, long deqFlags) {
+                    if (p.comm.equals("t")) {
+                        log.add("quiescent");
+                    }
+                }
+            }));
+            s.settle();
+            Task busy = s.forkPinned("busy", 1);
+            s.step(1);
+            assertEquals(busy, s.rq(1).curr());
+            Task t = s.fork(new Kernel.TaskSpec().comm("t").cpu(1).behavior(Behavior.cpuBound(1_000_000L)));
+            assertEquals(java.util.List.of("runnable"), log);
+            s.resched(0);
+            s.step(0);
+            assertEquals(t, s.rq(0).curr(), "CPU 0 pulled t from CPU 1's rq");
+            assertEquals(profile == CoreProfile.V7 ? java.util.List.of("runnable", "quiescent", "runnable")
+                    : java.util.List.of("runnable"), log);
+        }
+    }
 }
