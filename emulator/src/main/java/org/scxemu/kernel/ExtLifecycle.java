@@ -104,6 +104,10 @@ final class ExtLifecycle {
         } catch (RuntimeException e) {
             return -EINVAL;
         }
+        int unmodelled = ProfileScope.refuseUnmodelled(ext, ext.kernel.profile(), flags);
+        if (unmodelled != 0) {
+            return unmodelled;
+        }
         if (!validName(name) || (flags & ~SCX_OPS_ALL_FLAGS) != 0 || maxBatch < 0 || timeoutMs < 0
                 || dumpLen < 0) {
             return -EINVAL;

@@ -422,6 +422,33 @@ public final class Kernel {
         }
     }
 
+    /**
+     * try_to_wake_up() of this CPU's stopper by affine_move_task(), which holds the stopper's
+     * pi_lock and this rq's lock already. Taking them again would self-deadlock in the kernel
+     * (the kernel drops the rq lock before stop_one_cpu_nowait()); here the wake is done under
+     * the held locks so the stopper is queued before the rq lock goes, without a recursive
+     * acquisition. The stopper is pinned to {@code rq}'s CPU and, not being curr, is off-CPU.
+     */
+    private void wakeStopperLocked(Rq rq, Task stopper) {
+        rq.assertHeld();
+        int state = stopper.laState();
+        if (state == Task.TASK_RUNNING || state == Task.TASK_DEAD || state == TASK_WAKING) {
+            return;
+        }
+        if (stopper.laOnRq() != 0) {
+            // ttwu_runnable()
+            stopper.soState(Task.TASK_RUNNING);
+            if (rq.curr != stopper) {
+                wakeupPreempt(rq, stopper);
+            }
+            return;
+        }
+        setTaskCpu(stopper, rq.cpu);
+        activateTask(rq, stopper, ENQUEUE_WAKEUP | ENQUEUE_NOCLOCK);
+        stopper.soState(Task.TASK_RUNNING);
+        wakeupPreempt(rq, stopper);
+    }
+
     /** select_task_rq(): the class's choice, kept within the allowed mask. */
     private int selectTaskRq(Task p, int prevCpu, int wakeFlags) {
         int cpu;
@@ -1236,7 +1263,7 @@ public final class Kernel {
             // stop task ahead of it), never p again.
             p.migrationPending = true;
             stopper.queue(new CpuStopper.MigrationArg(p, destCpu));
-            tryToWakeUp(stopper.task, 0); // pi_lock and rq lock already held (reentrant)
+            wakeStopperLocked(rq, stopper.task);
             rq.lock.unlock();
             return;
         }

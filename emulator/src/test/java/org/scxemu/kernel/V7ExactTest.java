@@ -360,4 +360,30 @@ class V7ExactTest {
                     : java.util.List.of("runnable"), log);
         }
     }
+
+    /**
+     * 500 load/unload cycles of a scheduler with ops.update_idle() (built-in idle tracking off)
+     * on running CPU threads with tasks sleeping and waking throughout, so wakeups race the
+     * enable and disable bypass windows: every cycle ends with the unload (UNREG), none with
+     * "built-in idle tracking is disabled".
+     */
+    @ParameterizedTest
+    @EnumSource(value = CoreProfile.class, names = {"V7", "V6_12"})
+    void fiveHundredReloadsWithUpdateIdleAreClean(CoreProfile profile) {
+        try (org.scxemu.harness.Machine m = org.scxemu.harness.Machine.threaded(4, Kernel.TICK_NS_DEFAULT,
+                Tracer.NONE, profile)) {
+            Kernel k = m.kernel();
+            m.start();
+            for (int i = 0; i < 8; i++) {
+                k.fork(new Kernel.TaskSpec().comm("w" + i).behavior(Stepped.sleeper(50_000L, 50_000L)));
+            }
+            for (int cycle = 0; cycle < 500; cycle++) {
+                assertEquals(0, m.load(new UpdateIdle()), "cycle " + cycle);
+                m.unload();
+                assertEquals("UNREG", m.ext().exitInfo().kindName(), "cycle " + cycle + ": "
+                        + m.ext().exitInfo().msg());
+            }
+            assertEquals(null, k.bug());
+        }
+    }
 }
