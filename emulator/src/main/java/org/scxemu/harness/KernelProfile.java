@@ -10,15 +10,23 @@ import org.scxemu.kernel.CoreProfile;
  * behaviour the emulated core follows where versions differ (see {@link CoreProfile}).
  */
 public enum KernelProfile {
-    V7("v7", CoreProfile.V7, "the seed's June 2024 series: pnt_seq release-stored on every pick, cpu_release "
-            + "from scx_next_task_picked(), cpu_acquire from balance_scx(); 6.12 where v7 is silent (default)"),
-    V6_12("6.12", CoreProfile.V6_12, "cpu_release and the pnt_seq bump move into switch_class(), reached only "
-            + "when an ext task makes way for a non-ext one (SCX_KICK_WAIT can wait for ever; cpu_released can "
-            + "stay false under an RT task)"),
-    V6_16("6.16", CoreProfile.V6_16, "6.12's protocol with the scx_ops_cpu_preempt static key replaced by the "
-            + "SCX_OPS_HAS_CPU_PREEMPT ops-flag test"),
-    V6_19("6.19", CoreProfile.V6_19, "SCX_KICK_WAIT fixed: kick_sync bumped in put_prev/pick, waits only for an "
-            + "ext task; cpu_acquire/release deprecated (warning at load), release still from switch_class()");
+    V7("v7", CoreProfile.V7, "the seed's June 2024 series (default): v7 pick flow (put_prev before the pick, a kept "
+            + "task gets stopping/running again), pnt_seq on every pick, cpu_release from scx_next_task_picked() for "
+            + "any higher-class pick, cpu_acquire with kf_mask 0, v7 kf_mask numbers, runnable/quiescent on "
+            + "cross-CPU moves, validate_ops/ops.init/init_task failures refuse the load, SCX_DSQ_LOCAL_ON refused "
+            + "in direct dispatch; cross-CPU moves use 6.12's one-lock protocol (not v7's double lock)"),
+    V6_12("6.12", CoreProfile.V6_12, "6.12's core: pick_task + put_prev_set_next_task (a kept prev gets no "
+            + "stopping/running/enqueue), balance_one() keeps a last runnable prev unless SCX_OPS_ENQ_LAST (then "
+            + "SCX_ENQ_LAST after idle is picked), idle->idle skips update_idle, cpu_release and pnt_seq in "
+            + "switch_class() only (SCX_KICK_WAIT can wait for ever), cpu_acquire with SCX_KF_REST, 6.12 kf_mask "
+            + "numbers, idle check in scx_bpf_select_cpu_dfl(), load failures after ENABLING eject; not modelled: "
+            + "SCX_DSQ_LOCAL_ON direct dispatch, core scheduling"),
+    V6_16("6.16", CoreProfile.V6_16, "6.12's core with one change: the scx_ops_cpu_preempt static key replaced by "
+            + "the SCX_OPS_HAS_CPU_PREEMPT ops-flag test; ops flags added after 6.12 are refused at load "
+            + "(EOPNOTSUPP, not modelled)"),
+    V6_19("6.19", CoreProfile.V6_19, "6.12's core with two changes: SCX_KICK_WAIT fixed (kick_sync bumped in "
+            + "put_prev/pick, waits only for an ext task) and cpu_acquire/release deprecated (warning at load; "
+            + "release still from switch_class()); ops flags added after 6.12 are refused at load (EOPNOTSUPP)");
 
     /** The profile {@code --kernel} selects when none is named. */
     public static final KernelProfile DEFAULT = V7;

@@ -3,11 +3,24 @@ package org.scxemu.kernel;
 
 /**
  * Which kernel version's sched_ext core the emulator follows where versions differ (the spec's
- * version notes, §1.3, §6.4, §7.1, §7.3, §14.2). The default is the seed's series (v7). The
- * others change only the seed's protocol: where {@code cpu_release} fires, when {@code pnt_seq}
- * moves and what {@code SCX_KICK_WAIT} waits for, and how the feature is switched on. The rest of
- * the core (the v7 pick flow with put_prev before pick, 6.12's single-lock cross-CPU moves) is the
- * same in every profile.
+ * version notes, §1.3, §6.4, §7.1, §7.3, §14.2). The default is the seed's series (v7).
+ *
+ * <p>v7 runs the v7 core: the pick flow with put_prev before the pick (Kernel.pickNextTask,
+ * Ext.balanceScx/putPrevTaskScx/pickNextTaskScx), ops.runnable/quiescent on cross-CPU moves,
+ * v7's kf_mask numbering and cpu_acquire mask 0, validate_ops()/ops.init()/load-time
+ * ops.init_task() failures refusing the load, the built-in idle check in scx_select_cpu_dfl(),
+ * SCX_ENQ_LAST's local shortcut, SCX_DSQ_LOCAL_ON refused in direct dispatch. One 6.12 piece
+ * stays in v7: cross-CPU moves use 6.12's one-lock holding_cpu protocol, not v7's
+ * double_lock_balance().
+ *
+ * <p>6.12, 6.16 and 6.19 run 6.12's core ({@link #CORE_6_12}): Kernel.pickNextTask612 and
+ * {@link ExtCore612} (prev_balance with SCX_RQ_BAL_PENDING, pick_task, put_prev_set_next_task
+ * that skips a kept prev, balance_one()'s SCX_OPS_ENQ_LAST rule, idle-to-idle without
+ * update_idle), 6.12 kf_mask numbers and cpu_acquire under SCX_KF_REST, the idle check in
+ * scx_bpf_select_cpu_dfl(), load failures after ENABLING ejecting, no runnable/quiescent on
+ * migration. Not modelled in any of them: SCX_DSQ_LOCAL_ON for direct dispatch (refused as in
+ * v7), core scheduling. 6.16 and 6.19 change only what is listed below; ops flags their kernels
+ * added after 6.12 are refused at load ({@link ProfileScope}), never run as 6.12.
  *
  * <ul>
  *   <li>{@link #V7}: {@code scx_next_task_picked()} bumps {@code pnt_seq} on every pick and sends
@@ -43,6 +56,11 @@ public enum CoreProfile {
     static final StaticKey PNT_SEQ_ON_SWITCH = StaticKey.defineFalse("scx_emu_profile_pnt_seq_on_switch");
     /** 6.19: kick_sync moves in put_prev_task_scx()/pick_task_scx(); waits only for an ext curr. */
     static final StaticKey KICK_SYNC = StaticKey.defineFalse("scx_emu_profile_kick_sync");
+    /**
+     * 6.12+ (every profile but v7): the 6.12 core where it differs from the v7 series outside the
+     * seed's protocol (the built-in idle check in scx_bpf_select_cpu_dfl(), the enable error path).
+     */
+    static final StaticKey CORE_6_12 = StaticKey.defineFalse("scx_emu_profile_core_6_12");
     /** 6.16+: SCX_OPS_HAS_CPU_PREEMPT replaces the scx_ops_cpu_preempt static key. */
     static final StaticKey FLAG_TEST = StaticKey.defineFalse("scx_emu_profile_cpu_preempt_flag");
 
@@ -74,5 +92,6 @@ public enum CoreProfile {
         PNT_SEQ_ON_SWITCH.set(pntSeqOnSwitch);
         KICK_SYNC.set(kickSync);
         FLAG_TEST.set(flagTest);
+        CORE_6_12.set(this != V7);
     }
 }

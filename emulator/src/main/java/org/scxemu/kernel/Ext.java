@@ -75,6 +75,8 @@ public final class Ext {
     final ExtDispatch dispatch;
     /** scx_bpf_kick_cpu() and the kick irq work. */
     final ExtKick kick;
+    /** The 6.12 class hooks (balance_one(), pick_task_scx(), put_prev_task_scx(rq, p, next)). */
+    final ExtCore612 core612;
 
     /** The "sched_ext_ops_helper" kthread worker: runs the error irq work and the disable work. */
     final Helper helper;
@@ -93,6 +95,7 @@ public final class Ext {
         this.idle = new ExtIdle(this);
         this.dispatch = new ExtDispatch(this);
         this.kick = new ExtKick(this);
+        this.core612 = new ExtCore612(this, kernel, nrCpus);
         for (Rq rq : rqs) {
             rq.scx.flags |= SCX_RQ_ONLINE;
         }
@@ -145,9 +148,8 @@ public final class Ext {
         if (!scxEnabled() || enableState.get() == SCX_OPS_DISABLING) {
             return false;
         }
-        if (p.scx.disallow) {
-            return false;
-        }
+        // p->scx.disallow is not looked at here: ops.init_task() setting it only takes a
+        // SCHED_EXT task back to SCHED_NORMAL, so in full-switch mode the task still goes to ext
         if (switchingAll) {
             return true;
         }
@@ -166,11 +168,20 @@ public final class Ext {
         return ~((highestBit(flags) << 1) - 1);
     }
 
+    /**
+     * A kf_mask as the profile's kernel numbers it, for error texts. The emulator keeps v7's bits;
+     * 6.12 removed SCX_KF_SLEEPABLE (bit 0) and moved every other bit down by one, so a sleepable
+     * context reads as SCX_KF_UNLOCKED (0) there.
+     */
+    static int kfMaskOfProfile(int v7Mask) {
+        return CoreProfile.CORE_6_12.enabled() ? v7Mask >>> 1 : v7Mask;
+    }
+
     /** ext.c: scx_kf_allow() */
     private void scxKfAllow(ExecCtx ctx, int mask) {
         if ((ctx.kfMask & (mask | higherBits(mask))) != 0) {
-            warnOnce("invalid nesting current->scx.kf_mask=0x" + Integer.toHexString(ctx.kfMask) + " mask=0x"
-                    + Integer.toHexString(mask));
+            warnOnce("invalid nesting current->scx.kf_mask=0x" + Integer.toHexString(kfMaskOfProfile(ctx.kfMask))
+                    + " mask=0x" + Integer.toHexString(kfMaskOfProfile(mask)));
         }
         ctx.kfMask |= mask;
     }
@@ -183,7 +194,8 @@ public final class Ext {
     /** ext.c: scx_kf_allowed(): a kfunc checks its calling context; failure ejects the scheduler. */
     boolean scxKfAllowed(ExecCtx ctx, int mask) {
         if ((ctx.kfMask & mask) == 0) {
-            scxOpsError("kfunc with mask 0x%x called from an operation only allowing 0x%x", mask, ctx.kfMask);
+            scxOpsError("kfunc with mask 0x%x called from an operation only allowing 0x%x", kfMaskOfProfile(mask),
+                    kfMaskOfProfile(ctx.kfMask));
             return false;
         }
         if (highestBit(mask) == SCX_KF_CPU_RELEASE && (ctx.kfMask & higherBits(SCX_KF_CPU_RELEASE)) != 0) {
@@ -375,15 +387,16 @@ public final class Ext {
 
     private static final CpuAcquireArgs ACQUIRE_ARGS = new CpuAcquireArgs();
 
-    /** SCX_CALL_OP(0, cpu_acquire, cpu_of(rq), NULL): v7 mask 0. */
+    /** SCX_CALL_OP(0, cpu_acquire, cpu_of(rq), NULL): v7 mask 0; 6.12 calls it with SCX_KF_REST. */
     private void callCpuAcquire(ExecCtx ctx, int cpu) {
-        enterOp(ctx, ScxOp.CPU_ACQUIRE, 0);
+        int mask = CoreProfile.CORE_6_12.enabled() ? SCX_KF_REST : 0;
+        enterOp(ctx, ScxOp.CPU_ACQUIRE, mask);
         try {
             ops.cpuAcquire(cpu, ACQUIRE_ARGS);
         } catch (Throwable t) {
             opThrew(ScxOp.CPU_ACQUIRE, t);
         } finally {
-            exitOp(ctx, 0);
+            exitOp(ctx, mask);
         }
     }
 
@@ -716,7 +729,10 @@ public final class Ext {
         rq.scx.nrRunning++;
         rq.nrRunning++;
         ExecCtx ctx = ExecCtx.current(kernel);
-        if (ScxKeys.HAS_RUNNABLE.enabled() && p.laOnRq() != Task.TASK_ON_RQ_MIGRATING) {
+        // v7 tells the scheduler about every enqueue, a cross-CPU move included; 6.12 skips the
+        // activate half of a migration (task_on_rq_migrating())
+        if (ScxKeys.HAS_RUNNABLE.enabled()
+                && (!CoreProfile.CORE_6_12.enabled() || p.laOnRq() != Task.TASK_ON_RQ_MIGRATING)) {
             callTaskOp(ctx, ScxOp.RUNNABLE, p, enqFlags);
         }
         doEnqueueTask(ctx, rq, p, enqFlags, stickyCpu);
@@ -735,7 +751,9 @@ public final class Ext {
             return;
         }
         if (scxOpsBypassing()) {
-            if ((enqFlags & SCX_ENQ_LAST) != 0) {
+            // [v7] a last task stays local; 6.12 sends everything to the global DSQ (its
+            // balance_one() keeps a last prev running instead)
+            if ((enqFlags & SCX_ENQ_LAST) != 0 && !CoreProfile.CORE_6_12.enabled()) {
                 enqueueLocal(rq, p, enqFlags);
             } else {
                 enqueueGlobal(p, enqFlags);
@@ -751,8 +769,10 @@ public final class Ext {
             enqueueLocal(rq, p, enqFlags);
             return;
         }
-        // see SCX_OPS_ENQ_LAST
-        if (!ScxKeys.SCX_OPS_ENQ_LAST.enabled() && (enqFlags & SCX_ENQ_LAST) != 0) {
+        // see SCX_OPS_ENQ_LAST [v7]; 6.12 has no such step: SCX_ENQ_LAST only ever reaches a
+        // scheduler that set SCX_OPS_ENQ_LAST
+        if (!CoreProfile.CORE_6_12.enabled() && !ScxKeys.SCX_OPS_ENQ_LAST.enabled()
+                && (enqFlags & SCX_ENQ_LAST) != 0) {
             enqueueLocal(rq, p, enqFlags);
             return;
         }
@@ -818,7 +838,9 @@ public final class Ext {
                 callTaskOp(ctx, ScxOp.STOPPING, p, 0);
             }
         }
-        if (ScxKeys.HAS_QUIESCENT.enabled() && p.laOnRq() != Task.TASK_ON_RQ_MIGRATING) {
+        // v7: every dequeue, a migration's deactivate included; 6.12: not while migrating
+        if (ScxKeys.HAS_QUIESCENT.enabled()
+                && (!CoreProfile.CORE_6_12.enabled() || p.laOnRq() != Task.TASK_ON_RQ_MIGRATING)) {
             callTaskOp(ctx, ScxOp.QUIESCENT, p, deqFlags);
         }
         if ((deqFlags & SCX_DEQ_SLEEP) != 0) {
@@ -898,19 +920,7 @@ public final class Ext {
         Rq.ScxRq sx = rq.scx;
         sx.flags |= SCX_RQ_BALANCING;
         try {
-            if (cpuPreemptEnabled() && sx.lpCpuReleased()) {
-                // A higher class had this CPU since the last release: tell the BPF scheduler
-                // the CPU is back under its control. The counterpart of the ops.cpu_release()
-                // sent from scx_next_task_picked().
-                if (ScxKeys.HAS_CPU_ACQUIRE.enabled()) {
-                    callCpuAcquire(ctx, rq.cpu);
-                }
-                sx.writeOnceCpuReleased(false);
-                sx.lockDroppedSinceAcquire = false;
-                RacePoint.at(RacePoint.CPU_RELEASED);
-                sx.releaseWindows++;
-                kernel.tracer.cpu_acquire(rq.cpu, kernel.now());
-            }
+            cpuAcquireIfReleased(ctx, rq);
             if (prevOnScx) {
                 updateCurrScx(rq);
                 // prev still queued with slice to spare goes on running: pulling more work now
@@ -952,6 +962,36 @@ public final class Ext {
         } finally {
             sx.flags &= ~SCX_RQ_BALANCING;
         }
+    }
+
+    /**
+     * The start of balance_scx() [v7] / balance_one() [6.12]: a higher class had this CPU since
+     * the last release, so tell the BPF scheduler the CPU is back under its control (the
+     * counterpart of ops.cpu_release()). Rq lock held.
+     */
+    void cpuAcquireIfReleased(ExecCtx ctx, Rq rq) {
+        Rq.ScxRq sx = rq.scx;
+        if (cpuPreemptEnabled() && sx.lpCpuReleased()) {
+            if (ScxKeys.HAS_CPU_ACQUIRE.enabled()) {
+                callCpuAcquire(ctx, rq.cpu);
+            }
+            sx.writeOnceCpuReleased(false);
+            sx.lockDroppedSinceAcquire = false;
+            RacePoint.at(RacePoint.CPU_RELEASED);
+            sx.releaseWindows++;
+            kernel.tracer.cpu_acquire(rq.cpu, kernel.now());
+        }
+    }
+
+    /**
+     * put_prev_task_scx()'s first steps for a still-runnable (QUEUED) p, shared by the 6.12 port:
+     * ops.stopping(p, true), then p goes back on the runnable list.
+     */
+    void stoppingRunnable(ExecCtx ctx, Rq rq, Task p) {
+        if (ScxKeys.HAS_STOPPING.enabled()) {
+            callTaskOp(ctx, ScxOp.STOPPING, p, 1);
+        }
+        setTaskRunnable(rq, p);
     }
 
     /** ext.c: pick_next_task_scx() [v7] */

@@ -58,10 +58,16 @@ final class ExtIdle {
         return cpu;
     }
 
-    /** ext.c: scx_select_cpu_dfl() [v7] */
+    /**
+     * ext.c: scx_select_cpu_dfl() [v7]. The built-in idle check is v7's, made by the default
+     * selection itself, and not while bypassing: the bypass path sends every wakeup here whatever
+     * the scheduler implements, and a scheduler with ops.update_idle() must not be ejected for
+     * it. 6.12 moved the check into the kfunc ({@link Kfuncs#selectCpuDfl}).
+     */
     int scxSelectCpuDfl(ExecCtx ctx, Task p, int prevCpu, long wakeFlags, boolean[] found) {
         found[0] = false;
-        if (!ScxKeys.SCX_BUILTIN_IDLE_ENABLED.enabled()) {
+        if (!ScxKeys.SCX_BUILTIN_IDLE_ENABLED.enabled() && !CoreProfile.CORE_6_12.enabled()
+                && !ext.scxOpsBypassing()) {
             ext.scxOpsError("built-in idle tracking is disabled");
             return prevCpu;
         }

@@ -116,11 +116,35 @@ final class ExtLifecycle {
     }
 
     /**
-     * ext.c: scx_ops_enable(). Failures before ENABLING return an errno to the attacher; failures
-     * after it report an error, queue the disable, and return 0 (the attach succeeds and the
-     * scheduler is ejected shortly after), as 6.12 does.
+     * ext.c: scx_ops_enable(). Failures before ENABLING return an errno to the attacher. Later
+     * ones differ per profile: 6.12 and after report an error, queue the disable and return 0
+     * (the attach succeeds and the scheduler is ejected shortly after); the v7 series disables
+     * with {@code SCX_EXIT_ERROR}, waits for the disable to finish and refuses the load with the
+     * errno (its err_disable label): a failing ops.init(), validate_ops() (-EINVAL) and a failing
+     * load-time ops.init_task().
      */
     static int scxOpsEnable(Ext ext, SchedExtOps ops) {
+        boolean[] refused = new boolean[1];
+        int ret = scxOpsEnableBody(ext, ops, refused);
+        if (refused[0]) {
+            // v7: "must be fully disabled before returning", outside the enable mutex
+            ext.awaitDisabled();
+        }
+        return ret;
+    }
+
+    /**
+     * v7's err_disable: scx_ops_disable(SCX_EXIT_ERROR) (first exit wins, so an error already
+     * reported keeps its message) and the errno back to the attacher.
+     */
+    private static int v7Refuse(Ext ext, int ret, boolean[] refused) {
+        ext.scxOpsExitKind(SCX_EXIT_ERROR, 0, null, null);
+        refused[0] = true;
+        return ret;
+    }
+
+    private static int scxOpsEnableBody(Ext ext, SchedExtOps ops, boolean[] refused) {
+        boolean v7 = ext.kernel.profile() == CoreProfile.V7;
         Kernel kernel = ext.kernel;
         // bpf_scx_init_member() / bpf_scx_check_member()
         String name;
@@ -143,6 +167,10 @@ final class ExtLifecycle {
             ext.klog("sched_ext: cannot read ops." + member + ": the scheduler's method threw " + e
                     + userFrame(e));
             return -EINVAL;
+        }
+        int unmodelled = ProfileScope.refuseUnmodelled(ext, ext.kernel.profile(), flags);
+        if (unmodelled != 0) {
+            return unmodelled;
         }
         String bad = null;
         if (!validName(name)) {
@@ -213,6 +241,9 @@ final class ExtLifecycle {
                 }
                 if (ret != 0) {
                     ret = ext.opsSanitizeErr("init", ret);
+                    if (v7) {
+                        return v7Refuse(ext, ret, refused);
+                    }
                     ext.scxOpsError("ops.init() failed (%d)", ret);
                     return 0;
                 }
@@ -224,7 +255,7 @@ final class ExtLifecycle {
             // validate_ops()
             if ((flags & SCX_OPS_ENQ_LAST) != 0 && !has[ScxOp.ENQUEUE.ordinal()]) {
                 ext.scxOpsError("SCX_OPS_ENQ_LAST requires ops.enqueue() to be implemented");
-                return 0;
+                return v7 ? v7Refuse(ext, -EINVAL, refused) : 0;
             }
 
             for (Rq rq : kernel.rqs) {
@@ -274,6 +305,12 @@ final class ExtLifecycle {
                         }
                         int ret = ext.scxOpsInitTask(p, false);
                         if (ret != 0) {
+                            if (v7) {
+                                ext.klog(String.format(
+                                        "sched_ext: ops.init_task() failed (%d) for %s[%d] while loading",
+                                        ret, p.comm, p.pid));
+                                return v7Refuse(ext, ret, refused);
+                            }
                             ext.scxOpsError("ops.init_task() failed (%d) for %s[%d]", ret, p.comm, p.pid);
                             return 0;
                         }

@@ -422,6 +422,33 @@ public final class Kernel {
         }
     }
 
+    /**
+     * try_to_wake_up() of this CPU's stopper by affine_move_task(), which holds the stopper's
+     * pi_lock and this rq's lock already. Taking them again would self-deadlock in the kernel
+     * (the kernel drops the rq lock before stop_one_cpu_nowait()); here the wake is done under
+     * the held locks so the stopper is queued before the rq lock goes, without a recursive
+     * acquisition. The stopper is pinned to {@code rq}'s CPU and, not being curr, is off-CPU.
+     */
+    private void wakeStopperLocked(Rq rq, Task stopper) {
+        rq.assertHeld();
+        int state = stopper.laState();
+        if (state == Task.TASK_RUNNING || state == Task.TASK_DEAD || state == TASK_WAKING) {
+            return;
+        }
+        if (stopper.laOnRq() != 0) {
+            // ttwu_runnable()
+            stopper.soState(Task.TASK_RUNNING);
+            if (rq.curr != stopper) {
+                wakeupPreempt(rq, stopper);
+            }
+            return;
+        }
+        setTaskCpu(stopper, rq.cpu);
+        activateTask(rq, stopper, ENQUEUE_WAKEUP | ENQUEUE_NOCLOCK);
+        stopper.soState(Task.TASK_RUNNING);
+        wakeupPreempt(rq, stopper);
+    }
+
     /** select_task_rq(): the class's choice, kept within the allowed mask. */
     private int selectTaskRq(Task p, int prevCpu, int wakeFlags) {
         int cpu;
@@ -702,6 +729,10 @@ public final class Kernel {
             next = pickNextTask(rq, prev);
             tracer.pick(rq.cpu, prev, next);
             rq.clearNeedResched();
+            if (CoreProfile.CORE_6_12.enabled()) {
+                // put_prev_task_scx()'s set_tsk_need_resched(next) outlives prev's clear
+                ext.core612.afterPick(rq);
+            }
             long now = now();
             if (next != prev) {
                 rq.soNrSwitches(rq.nrSwitches + 1);
@@ -741,6 +772,9 @@ public final class Kernel {
      * told which class that was.
      */
     Task pickNextTask(Rq rq, Task prev) {
+        if (CoreProfile.CORE_6_12.enabled()) {
+            return pickNextTask612(rq, prev);
+        }
         SchedClass prevClass = prev.schedClass;
         // put_prev_task_balance(): for_balance_class_range(class, prev->sched_class, &idle)
         SchedClass start = prevClass == SchedClass.IDLE ? SchedClass.EXT : prevClass;
@@ -771,6 +805,97 @@ public final class Kernel {
         throw new IllegalStateException("no task picked on CPU " + rq.cpu);
     }
 
+    /**
+     * core.c (6.12): __pick_next_task(): prev_balance() (SCX_RQ_BAL_PENDING set, the walk starts
+     * at ext when prev is idle), then each class's pick_task() from the top; the first task found
+     * goes through put_prev_set_next_task(), which does nothing when it is prev itself. So a prev
+     * that keeps running is neither put nor set again, and an idle CPU that stays idle does not
+     * call update_idle() (scx issue #788, as 6.12 has it).
+     */
+    Task pickNextTask612(Rq rq, Task prev) {
+        SchedClass prevClass = prev.schedClass;
+        SchedClass start = prevClass;
+        if (ScxKeys.SCX_OPS_ENABLED.enabled()) {
+            ext.core612.setBalPending(rq);
+            if (SchedClass.EXT.above(start)) {
+                start = SchedClass.EXT;
+            }
+        }
+        for (int c = start.ordinal(); c < SchedClass.IDLE.ordinal(); c++) {
+            SchedClass cls = SchedClass.of(c);
+            if (!classActive(cls)) {
+                continue;
+            }
+            // balance_scx() -> balance_one() for ext
+            if (cls == SchedClass.EXT ? ext.core612.balanceOne(rq, prev) : balance(cls, rq, prev)) {
+                break;
+            }
+        }
+        // The kernel's rt/dl/stop/fair queues hold their running task, our run lists only the
+        // waiting ones: a prev of those classes goes back on its list before the picks (its
+        // put_prev_task() does nothing the picks could see), and is taken off again if picked.
+        boolean prevSimple = prevClass != SchedClass.EXT && prevClass != SchedClass.IDLE;
+        if (prevSimple) {
+            putPrevTask(rq, prev);
+        }
+        for (int c = 0; c <= SchedClass.IDLE.ordinal(); c++) {
+            SchedClass cls = SchedClass.of(c);
+            if (!classActive(cls)) {
+                continue;
+            }
+            Task p = pickTask612(cls, rq);
+            if (p == null) {
+                continue;
+            }
+            if (cls.above(SchedClass.EXT) && ScxKeys.SCX_OPS_ENABLED.enabled()) {
+                ext.dispatch.strandLocalDsq(rq);
+            }
+            // put_prev_set_next_task()
+            if (p != prev) {
+                if (prevClass == SchedClass.EXT) {
+                    ext.core612.putPrevTaskScx(rq, prev, p);
+                } else if (prevClass == SchedClass.IDLE) {
+                    // put_prev_task_idle() -> scx_update_idle(rq, false)
+                    ext.idle.updateIdle(rq, false);
+                }
+                setNextTask612(cls, rq, p);
+            } else if (prevSimple) {
+                setNextTaskSimple(rq, p);
+            }
+            return p;
+        }
+        throw new IllegalStateException("no task picked on CPU " + rq.cpu);
+    }
+
+    /** class->pick_task() (6.12): the class's next task, not yet set up to run. */
+    private Task pickTask612(SchedClass cls, Rq rq) {
+        switch (cls) {
+            case EXT:
+                return ext.core612.pickTaskScx(rq);
+            case IDLE:
+                return rq.idle;
+            default:
+                return rq.runHead[cls.ordinal()];
+        }
+    }
+
+    /** class->set_next_task(rq, p, true) (6.12). */
+    private void setNextTask612(SchedClass cls, Rq rq, Task p) {
+        switch (cls) {
+            case EXT:
+                ext.setNextTaskScx(rq, p);
+                break;
+            case IDLE:
+                // set_next_task_idle() -> scx_update_idle(rq, true)
+                rq.idle.execStart = now();
+                ext.idle.updateIdle(rq, true);
+                break;
+            default:
+                setNextTaskSimple(rq, p);
+                break;
+        }
+    }
+
     /** next_active_class(): fair is skipped when scx_switched_all(), ext when !scx_enabled(). */
     private boolean classActive(SchedClass cls) {
         if (cls == SchedClass.FAIR) {
@@ -782,15 +907,23 @@ public final class Kernel {
         return true;
     }
 
-    /** class->balance(): rt/dl/stop report runnable tasks of their class or above. */
+    /**
+     * class->balance(): rt/dl/stop report runnable tasks of their class or above. Their run
+     * queues (rt_queued, dl_nr_running, rq->stop on the rq) count the task still running, while
+     * our run lists hold only the waiting ones, so a queued prev of such a class counts too:
+     * a rescheduled CPU running an RT task stops here and never reaches balance_scx().
+     */
     private boolean balance(SchedClass cls, Rq rq, Task prev) {
         switch (cls) {
             case STOP:
-                return rq.runNr[0] > 0;
+                // balance_stop(): sched_stop_runnable()
+                return rq.runNr[0] > 0 || prevQueuedAtOrAbove(prev, cls);
             case DL:
-                return rq.runNr[0] + rq.runNr[1] > 0;
+                // balance_dl(): sched_stop_runnable() || sched_dl_runnable()
+                return rq.runNr[0] + rq.runNr[1] > 0 || prevQueuedAtOrAbove(prev, cls);
             case RT:
-                return rq.runNr[0] + rq.runNr[1] + rq.runNr[2] > 0;
+                // balance_rt(): ... || sched_rt_runnable()
+                return rq.runNr[0] + rq.runNr[1] + rq.runNr[2] > 0 || prevQueuedAtOrAbove(prev, cls);
             case FAIR:
                 // balance_fair(): if (rq->nr_running) return 1;
                 return rq.nrRunning > 0;
@@ -799,6 +932,11 @@ public final class Kernel {
             default:
                 return false;
         }
+    }
+
+    /** Whether prev, still queued (not going to sleep), belongs to {@code cls} or a class above it. */
+    private static boolean prevQueuedAtOrAbove(Task prev, SchedClass cls) {
+        return prev.simpleQueued && !prev.onRunList && !cls.above(prev.schedClass);
     }
 
     /** class->pick_next_task(), including set_next_task(). */
@@ -1125,7 +1263,7 @@ public final class Kernel {
             // stop task ahead of it), never p again.
             p.migrationPending = true;
             stopper.queue(new CpuStopper.MigrationArg(p, destCpu));
-            tryToWakeUp(stopper.task, 0); // pi_lock and rq lock already held (reentrant)
+            wakeStopperLocked(rq, stopper.task);
             rq.lock.unlock();
             return;
         }

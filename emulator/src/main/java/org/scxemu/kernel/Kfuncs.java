@@ -22,6 +22,9 @@ public final class Kfuncs {
         ExecCtx ctx = enter(Kfunc.SELECT_CPU_DFL);
         Ext ext = ctx.kernel.ext;
         boolean[] found = ctx.found;
+        if (CoreProfile.CORE_6_12.enabled()) {
+            return selectCpuDfl612(ctx, ext, p, prevCpu, wakeFlags, isIdle);
+        }
         if (!ext.scxKfAllowedOnArgTasks(ctx, SCX_KF_SELECT_CPU, p)) {
             if (isIdle != null && isIdle.length > 0) {
                 isIdle[0] = false;
@@ -31,6 +34,29 @@ public final class Kfuncs {
         int cpu = ext.idle.scxSelectCpuDfl(ctx, p, prevCpu, wakeFlags, found);
         if (isIdle != null && isIdle.length > 0) {
             isIdle[0] = found[0];
+        }
+        return cpu;
+    }
+
+    /**
+     * ext.c: scx_bpf_select_cpu_dfl() (6.12): prev_cpu checked first, then the built-in idle
+     * check (here, not in scx_select_cpu_dfl()), then the select_cpu context.
+     */
+    private static int selectCpuDfl612(ExecCtx ctx, Ext ext, Task p, int prevCpu, long wakeFlags,
+            boolean[] isIdle) {
+        boolean idle = false;
+        int cpu = prevCpu;
+        if (ext.opsCpuValid(prevCpu, null)) {
+            if (!ScxKeys.SCX_BUILTIN_IDLE_ENABLED.enabled()) {
+                ext.scxOpsError("built-in idle tracking is disabled");
+            } else if (ext.scxKfAllowed(ctx, SCX_KF_SELECT_CPU)) {
+                boolean[] found = ctx.found;
+                cpu = ext.idle.scxSelectCpuDfl(ctx, p, prevCpu, wakeFlags, found);
+                idle = found[0];
+            }
+        }
+        if (isIdle != null && isIdle.length > 0) {
+            isIdle[0] = idle;
         }
         return cpu;
     }

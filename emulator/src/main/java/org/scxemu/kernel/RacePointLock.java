@@ -14,13 +14,22 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Only {@link #lock()} is a race point; {@code tryLock()}, {@code unlock()} and the queries are
  * {@code ReentrantLock}'s own.
  *
+ * <p>The reentrancy is not part of the model: {@link #lock()} asserts that the caller does not
+ * hold the lock already.
+ *
  * <p>Memory consistency effects: those of {@link ReentrantLock}.
  */
 public final class RacePointLock extends ReentrantLock {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * Takes the lock. The kernel's rq, DSQ and pi locks are spinlocks: taking one twice on a CPU
+     * deadlocks. {@code ReentrantLock} would let a second acquisition through and hide the bug, so
+     * it is an assertion failure here (tests run with {@code -ea}; the check costs nothing without).
+     */
     @Override
     public void lock() {
+        assert !isHeldByCurrentThread() : "recursive acquisition of a kernel spinlock (self-deadlock in the kernel)";
         if (RacePoint.installed()) {
             RacePoint.lock(this);
         } else {

@@ -18,7 +18,7 @@ import org.scxemu.scx.SchedExtOps;
 class KeepRunningTest {
 
     /** Records enqueues and sends every task to the local DSQ of its CPU. */
-    private static class LocalSched implements SchedExtOps {
+    static class LocalSched implements SchedExtOps {
         final List<Task> enqTasks = new ArrayList<>();
         final List<Long> enqFlags = new ArrayList<>();
         final List<String> events = new ArrayList<>();
@@ -53,7 +53,7 @@ class KeepRunningTest {
     }
 
     /** One CPU: a runs (directly dispatched to the idle CPU), b waits on the local DSQ. */
-    private static Task[] twoTasks(Stepped s) {
+    static Task[] twoTasks(Stepped s) {
         Task a = s.fork("a");
         Task b = s.fork("b");
         s.step(0);
