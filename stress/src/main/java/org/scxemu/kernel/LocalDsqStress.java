@@ -98,8 +98,8 @@ public final class LocalDsqStress {
 
     static {
         try {
-            MethodHandles.Lookup l = MethodHandles.privateLookupIn(Ext.class, MethodHandles.lookup());
-            TASK_UNLINK_FROM_DSQ = l.findVirtual(Ext.class, "taskUnlinkFromDsq",
+            MethodHandles.Lookup l = MethodHandles.privateLookupIn(ExtDispatch.class, MethodHandles.lookup());
+            TASK_UNLINK_FROM_DSQ = l.findVirtual(ExtDispatch.class, "taskUnlinkFromDsq",
                     MethodType.methodType(void.class, Task.class, Dsq.class));
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
@@ -133,7 +133,7 @@ public final class LocalDsqStress {
             if (p == null) {
                 return 0;
             }
-            TASK_UNLINK_FROM_DSQ.invokeExact(KERNEL.ext, p, local);
+            TASK_UNLINK_FROM_DSQ.invokeExact(KERNEL.ext.dispatch, p, local);
             p.scx.dsq = null;
             return p.pid;
         } catch (Throwable t) {

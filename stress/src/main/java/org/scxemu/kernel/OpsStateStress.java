@@ -108,7 +108,8 @@ public final class OpsStateStress {
     static {
         try {
             MethodHandles.Lookup l = MethodHandles.privateLookupIn(Ext.class, MethodHandles.lookup());
-            FINISH_DISPATCH = l.findVirtual(Ext.class, "finishDispatch", MethodType.methodType(void.class,
+            FINISH_DISPATCH = MethodHandles.privateLookupIn(ExtDispatch.class, MethodHandles.lookup())
+                    .findVirtual(ExtDispatch.class, "finishDispatch", MethodType.methodType(void.class,
                     ExecCtx.class, Rq.class, Task.class, long.class, long.class, long.class));
             OPS_DEQUEUE = l.findVirtual(Ext.class, "opsDequeue",
                     MethodType.methodType(void.class, ExecCtx.class, Task.class, long.class));
@@ -130,7 +131,7 @@ public final class OpsStateStress {
         Rq rq = KERNEL.rq(1);
         rq.lock.lock();
         try {
-            FINISH_DISPATCH.invokeExact(ext, rq.ctx, rq, p, qseq, SCX_DSQ_GLOBAL, 0L);
+            FINISH_DISPATCH.invokeExact(ext.dispatch, rq.ctx, rq, p, qseq, SCX_DSQ_GLOBAL, 0L);
         } catch (Throwable t) {
             throw new AssertionError(t);
         } finally {

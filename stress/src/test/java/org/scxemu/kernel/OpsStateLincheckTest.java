@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Lincheck model checking of the task ops-state machine (drawn in {@link SchedExtEntity}) on the
- * emulator's own {@code Ext.finishDispatch} and {@code Ext.opsDequeue} (private; reached through
+ * emulator's own {@code ExtDispatch.finishDispatch} and {@code Ext.opsDequeue} (private; reached through
  * the private-lookup handles of {@link OpsStateStress}), {@link ExtDispatch#dispatchEnqueue},
  * {@link ExtDispatch#dispatchDequeue} and the real ops-state accessors ({@link SchedExtEntity}'s ops-state
  * word). Until {@link StaticKey} stopped being a record, {@code ops_dequeue()} here was a mirror:
@@ -177,7 +177,7 @@ public class OpsStateLincheckTest {
         void finishDispatch(int q) {
             Rq rq = KERNEL.rq(1);
             try {
-                OpsStateStress.FINISH_DISPATCH.invokeExact(ext, rq.ctx, rq, p, qseq(q), SCX_DSQ_GLOBAL, 0L);
+                OpsStateStress.FINISH_DISPATCH.invokeExact(ext.dispatch, rq.ctx, rq, p, qseq(q), SCX_DSQ_GLOBAL, 0L);
             } catch (Throwable t) {
                 throw new AssertionError(t);
             }
