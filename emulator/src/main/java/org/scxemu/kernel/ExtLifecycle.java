@@ -80,7 +80,8 @@ final class ExtLifecycle {
         } catch (RuntimeException e) {
             return -EINVAL;
         }
-        if (!validName(name) || (flags & ~SCX_OPS_ALL_FLAGS) != 0 || maxBatch < 0 || timeoutMs < 0
+        long allFlags = SCX_OPS_ALL_FLAGS | (ExtCgroup.groupSched(kernel) ? SCX_OPS_HAS_CGROUP_WEIGHT : 0);
+        if (!validName(name) || (flags & ~allFlags) != 0 || maxBatch < 0 || timeoutMs < 0
                 || dumpLen < 0) {
             return -EINVAL;
         }
@@ -135,6 +136,7 @@ final class ExtLifecycle {
             // hotplug ops are switched on right after ops.init()
             setKey(has, ScxOp.CPU_ONLINE);
             setKey(has, ScxOp.CPU_OFFLINE);
+            kernel.hotplug.checkHotplugSeq(hotplugSeqOf(ops));
 
             // validate_ops()
             if ((flags & SCX_OPS_ENQ_LAST) != 0 && !has[ScxOp.ENQUEUE.ordinal()]) {
@@ -182,6 +184,9 @@ final class ExtLifecycle {
                 // Initialise every existing task with the fork path locked out.
                 kernel.forkRwsem.writeLock().lock();
                 try {
+                    if (!ext.cgroup.lockAndInit()) {
+                        return 0;
+                    }
                     ext.initTaskEnabled = true;
                     for (Task p : kernel.tasks()) {
                         if (p.isDead()) {
@@ -230,6 +235,7 @@ final class ExtLifecycle {
                         }
                     }
                 } finally {
+                    ext.cgroup.unlock();
                     kernel.forkRwsem.writeLock().unlock();
                 }
             } finally {
@@ -251,6 +257,15 @@ final class ExtLifecycle {
             if (enabling && ext.enableState.get() == Ext.SCX_OPS_ENABLING && ext.exitKind.get() == SCX_EXIT_NONE) {
                 ext.scxOpsError("scx_ops_enable() failed (%d)", -EINVAL);
             }
+        }
+    }
+
+    /** ops.hotplug_seq, read like the other ops fields (a throwing getter reads as 0). */
+    private static long hotplugSeqOf(SchedExtOps ops) {
+        try {
+            return ops.hotplugSeq();
+        } catch (RuntimeException e) {
+            return 0;
         }
     }
 
@@ -288,6 +303,7 @@ final class ExtLifecycle {
         try {
             ScxKeys.SCX_SWITCHED_ALL.disable();
             ext.switchingAll = false;
+            ext.cgroup.lockAndExit();
             kernel.forkRwsem.writeLock().lock();
             try {
                 ext.initTaskEnabled = false;
