@@ -96,8 +96,10 @@ public final class ExecCtx {
             return ((KThread) t).ctx;
         }
         ExecCtx c = CURRENT.get();
-        if (c == null) {
-            Kernel k = Ext.activeKernel();
+        Kernel active = Ext.activeKernel();
+        // a thread that last entered another (finished) kernel calls into the loaded one
+        if (c == null || active != null && c.kernel != active) {
+            Kernel k = active;
             if (k == null) {
                 throw new IllegalStateException("kfunc called with no sched_ext scheduler loaded");
             }
