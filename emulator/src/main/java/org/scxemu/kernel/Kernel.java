@@ -1468,7 +1468,8 @@ public final class Kernel {
     }
 
     /**
-     * core.c: set_user_nice(): the new nice takes effect through set_load_weight() (sched_ext's
+     * core.c: set_user_nice(): in the sched_change pattern (dequeue SAVE / put_prev, then enqueue
+     * RESTORE / set_next), the new nice takes effect through set_load_weight() (sched_ext's
      * reweight_task_scx(): p->scx.weight and ops.set_weight for a task in the ext class).
      *
      * @return 0; -EINVAL for a nice outside -20..19; -ESRCH if the task has exited
@@ -1485,8 +1486,23 @@ public final class Kernel {
             if (p.nice == nice) {
                 return 0;
             }
+            boolean queued = p.laOnRq() == Task.TASK_ON_RQ_QUEUED;
+            boolean running = rq.curr == p;
+            if (queued) {
+                dequeueTask(rq, p, DEQUEUE_SAVE | DEQUEUE_NOCLOCK);
+            }
+            if (running) {
+                putPrevTask(rq, p);
+            }
             p.nice = nice;
             reweightTask(rq, p);
+            if (queued) {
+                enqueueTask(rq, p, ENQUEUE_RESTORE | ENQUEUE_NOCLOCK);
+            }
+            if (running) {
+                setNextTask(rq, p);
+                p.runnableSince = -1; // still running: no wait accrues
+            }
             return 0;
         } finally {
             taskRqUnlock(rq, p);
