@@ -57,6 +57,7 @@ public final class Runner {
     public static RunResult run(RunSpec spec, SchedExtOps ops, Workload workload, Listener listener,
             Tracer tracer) {
         try (Machine m = Machine.threaded(spec.cpus(), spec.tickNs(), tracer, spec.kernelProfile().core)) {
+            m.kernel().seedPrandom(spec.seed());
             Kernel k = m.kernel();
             int ret = m.load(ops);
             if (ret < 0) {
@@ -121,6 +122,7 @@ public final class Runner {
     public static ControlledRun runControlled(RunSpec spec, ControlledSpec cs, SchedExtOps ops, Workload workload,
             Listener listener, Tracer tracer) {
         try (Machine m = Machine.controlled(spec.cpus(), spec.tickNs(), tracer, spec.kernelProfile().core, cs)) {
+            m.kernel().seedPrandom(spec.seed());
             Kernel k = m.kernel();
             Controller c = m.controller();
             int ret = m.load(ops);

@@ -44,6 +44,8 @@ public final class ExecCtx {
     boolean waitPending;
     /** Scratch out-parameter for scx_select_cpu_dfl()'s {@code found} (no allocation per wakeup). */
     final boolean[] found = new boolean[1];
+    /** This thread's bpf_get_prandom_u32() stream, made from the kernel's seed at first use. */
+    java.util.SplittableRandom prandom;
     /** Set while ops.dump*() runs, for scx_bpf_dump(). */
     StringBuilder dumpBuf;
 

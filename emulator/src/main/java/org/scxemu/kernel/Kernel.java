@@ -1518,4 +1518,16 @@ public final class Kernel {
             p.scx.weight = Task.scxWeight(p.nice, p.policy);
         }
     }
+
+    /** The --seed for bpf_get_prandom_u32(): set before the scheduler loads; any thread. */
+    private volatile long prandomSeed;
+
+    /** Seeds bpf_get_prandom_u32() (each CPU's stream derives from it); call before loading. */
+    public void seedPrandom(long seed) {
+        prandomSeed = seed;
+    }
+
+    long prandomSeed() {
+        return prandomSeed;
+    }
 }

@@ -295,4 +295,42 @@ class CgroupOpsTest {
             assertEquals(SCX_EXIT_NONE, s.ext.exitKind(), s.ext.exitInfo().msg());
         }
     }
+
+    @Test
+    void forkPathProcessorIdIsACpuAndPrandomFollowsTheSeed() {
+        int[] seen = {-2};
+        try (Stepped s = new Stepped(2, CoreProfile.V6_12)) {
+            assertEquals(0, s.load(new SchedExtOps() {
+                @Override
+                public String name() {
+                    return "cpuid";
+                }
+
+                @Override
+                public int initTask(Task p, InitTaskArgs args) {
+                    if (args.fork()) {
+                        seen[0] = bpf_get_smp_processor_id();
+                    }
+                    return 0;
+                }
+            }));
+            s.fork(new Kernel.TaskSpec().comm("f").cpu(1).behavior(Behavior.cpuBound(MS_1)));
+            assertEquals(1, seen[0], "the forking context stands in for the task's CPU, never -1");
+            s.ext.unload();
+        }
+        int[][] draws = new int[3][];
+        long[] seeds = {7, 7, 8};
+        for (int i = 0; i < 3; i++) {
+            try (Stepped s = new Stepped(1, CoreProfile.V6_12)) {
+                s.k.seedPrandom(seeds[i]);
+                assertEquals(0, s.load(() -> "prandom"));
+                draws[i] = new int[] {bpf_get_prandom_u32(), bpf_get_prandom_u32(), bpf_get_prandom_u32()};
+                s.ext.unload();
+            }
+        }
+        assertTrue(java.util.Arrays.equals(draws[0], draws[1]), "same seed, same stream");
+        assertTrue(!java.util.Arrays.equals(draws[0], draws[2]), "the seed chooses");
+    }
+
+    private static final long MS_1 = 1_000_000L;
 }
