@@ -69,19 +69,22 @@ public final class Cgroups {
     private Cgroup lookupLocked(String path) {
         Cgroup c = root;
         for (String part : split(path)) {
-            Cgroup next = null;
-            for (Cgroup ch : c.children) {
-                if (ch.name.equals(part)) {
-                    next = ch;
-                    break;
-                }
-            }
-            if (next == null) {
+            c = childNamed(c, part);
+            if (c == null) {
                 return null;
             }
-            c = next;
         }
         return c;
+    }
+
+    /** The child of {@code c} named {@code name}, or null; cgroup mutex held. */
+    private static Cgroup childNamed(Cgroup c, String name) {
+        for (Cgroup ch : c.children) {
+            if (ch.name.equals(name)) {
+                return ch;
+            }
+        }
+        return null;
     }
 
     private static List<String> split(String path) {
@@ -108,13 +111,7 @@ public final class Cgroups {
         try {
             Cgroup c = root;
             for (String part : split(path)) {
-                Cgroup next = null;
-                for (Cgroup ch : c.children) {
-                    if (ch.name.equals(part)) {
-                        next = ch;
-                        break;
-                    }
-                }
+                Cgroup next = childNamed(c, part);
                 if (next == null) {
                     next = createLocked(c, part, nextId++);
                     if (next == null) {
