@@ -17,8 +17,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@code cgroup.procs}: can_attach, attach, cancel_attach). Each operation calls sched_ext's hooks
  * ({@link ExtCgroup}) where core.c does. Ids are never reused; the root is id 0, path {@code /}.
  *
- * <p>Groups named only by id ({@code TaskSpec.cgroup(id)}, the older workloads) are made on first
- * use as {@code /cg<id>} under the root.
+ * <p>A task forked with {@code TaskSpec.cgroup(id)} keeps that id; an id that names no live group
+ * (the older workloads' bare ids) stands for the root in {@link #of}, as the kernel's
+ * task_group() falls back. Fork into a group made here with {@code cgroup(group.id())}.
  *
  * <p>Threads: any thread holding no kernel lock may call the public methods; they serialise on
  * {@code mutex} (cgroup_mutex). A group's children list is changed under the mutex and its own
@@ -121,25 +122,6 @@ public final class Cgroups {
                 c = next;
             }
             return c;
-        } finally {
-            mutex.unlock();
-        }
-    }
-
-    /** The group a fork with {@code TaskSpec.cgroup(id)} joins, made as {@code /cg<id>} if new. */
-    long forFork(long id) {
-        if (id == 0 || byId.containsKey(id)) {
-            return id;
-        }
-        mutex.lock();
-        try {
-            if (!byId.containsKey(id)) {
-                nextId = Math.max(nextId, id + 1);
-                if (createLocked(root, "cg" + id, id) == null) {
-                    return 0;
-                }
-            }
-            return id;
         } finally {
             mutex.unlock();
         }

@@ -269,7 +269,7 @@ public final class Kernel {
         int pid = nextPid.getAndIncrement();
         Task p = new Task(pid, spec.comm, spec.policy, spec.nice, spec.stopper, allowed, spec.behavior,
                 spec.pflags);
-        p.cgroupId = cgroups.forFork(spec.cgroupId);
+        p.cgroupId = spec.cgroupId;
         int cpu = spec.cpu >= 0 && allowed.test(spec.cpu) ? spec.cpu : allowed.first();
         p.writeOnceCpu(cpu);
         p.svState(TASK_WAKING);
