@@ -70,6 +70,11 @@ class RunCommand implements Callable<Integer> {
                     + " (';' on Windows).")
     String classpath;
 
+    @Option(names = "--sched-opt", paramLabel = "KEY=VALUE",
+            description = "class:NAME: an option for the user scheduler (repeatable), given to its public"
+                    + " constructor taking a Map<String, String>, as a BPF loader sets rodata knobs.")
+    List<String> schedOpts;
+
     @Option(names = "--cpus", paramLabel = "N", defaultValue = "4",
             description = "Simulated CPUs, 1..256 (default ${DEFAULT-VALUE}).")
     int cpus;
@@ -204,6 +209,26 @@ class RunCommand implements Callable<Integer> {
         return g;
     }
 
+    /** --sched-opt KEY=VALUE, in the order given; a later KEY replaces an earlier one. */
+    private Map<String, String> parseSchedOpts(boolean userClass) {
+        Map<String, String> m = new LinkedHashMap<>();
+        if (schedOpts == null) {
+            return m;
+        }
+        for (String o : schedOpts) {
+            if (!userClass) {
+                throw usage("--sched-opt " + o + ": only for --scheduler class:NAME (the " + scheduler
+                        + " scheduler has its own options, see scx-emu list)");
+            }
+            int eq = o.indexOf('=');
+            if (eq <= 0 || !o.substring(0, eq).matches("[A-Za-z0-9_.-]{1,64}")) {
+                throw usage("--sched-opt " + o + ": must be KEY=VALUE with KEY of A-Z a-z 0-9 _ . - (1-64)");
+            }
+            m.put(o.substring(0, eq), o.substring(eq + 1));
+        }
+        return m;
+    }
+
     private static void putIfGiven(Map<String, Object> g, String name, Object v) {
         if (v != null) {
             g.put(name, v);
@@ -301,9 +326,10 @@ class RunCommand implements Callable<Integer> {
                 && json.toAbsolutePath().normalize().equals(trace.toAbsolutePath().normalize()))) {
             throw usage("--json and --trace name the same file: " + json);
         }
+        Map<String, String> opts = parseSchedOpts(userClass);
         if (userClass) {
             try {
-                entry = Schedulers.userClass(scheduler, classpath);
+                entry = Schedulers.userClass(scheduler, classpath, opts);
             } catch (Schedulers.LoadException e) {
                 throw usage(e.getMessage());
             }

@@ -193,6 +193,16 @@ final class Schedulers {
      * scheduler's classes may load more classes while it runs.
      */
     static Entry userClass(String scheduler, String classpath) throws LoadException {
+        return userClass(scheduler, classpath, Map.of());
+    }
+
+    /**
+     * As {@link #userClass(String, String)}, with the {@code --sched-opt KEY=VALUE} options: a class
+     * with a public constructor taking a {@code Map<String, String>} is built with it (an
+     * unmodifiable copy of {@code opts}, empty when none were given); options given to a class
+     * without one are an error.
+     */
+    static Entry userClass(String scheduler, String classpath, Map<String, String> opts) throws LoadException {
         String cn = scheduler.substring(CLASS_PREFIX.length());
         String what = "--scheduler " + scheduler + ": ";
         if (cn.isEmpty()) {
@@ -238,16 +248,27 @@ final class Schedulers {
             throw new LoadException(what + "class " + cn + " is not public");
         }
         Constructor<?> ctor;
+        Map<String, String> optsCopy = Map.copyOf(opts);
+        boolean takesOpts;
         try {
-            ctor = c.getConstructor();
+            ctor = optionsConstructor(c);
+            takesOpts = ctor != null;
+            if (ctor == null) {
+                if (!optsCopy.isEmpty()) {
+                    throw new LoadException(what + "class " + cn + " takes no --sched-opt: give it a public"
+                            + " constructor taking a Map<String, String>");
+                }
+                ctor = c.getConstructor();
+            }
         } catch (NoSuchMethodException ex) {
-            throw new LoadException(what + "class " + cn + " has no public no-argument constructor");
+            throw new LoadException(what + "class " + cn + " has no public no-argument constructor (nor one"
+                    + " taking a Map<String, String>)");
         } catch (LinkageError ex) {
             throw new LoadException(what + "cannot load class " + cn + ": " + Main.oneLine(ex.toString()));
         }
         SchedExtOps ops;
         try {
-            ops = (SchedExtOps) ctor.newInstance();
+            ops = (SchedExtOps) (takesOpts ? ctor.newInstance(optsCopy) : ctor.newInstance());
         } catch (InvocationTargetException ex) {
             Throwable cause = ex.getCause() == null ? ex : ex.getCause();
             throw new LoadException(what + "the constructor of " + cn + " threw " + Main.oneLine(cause));
@@ -259,8 +280,20 @@ final class Schedulers {
             if (classpath != null) {
                 applied.put("classpath", classpath);
             }
+            if (!optsCopy.isEmpty()) {
+                applied.put("sched_opts", new LinkedHashMap<String, Object>(opts));
+            }
             return ops;
         });
+    }
+
+    /** The public constructor taking a {@code Map} (the --sched-opt map), or null. */
+    private static Constructor<?> optionsConstructor(Class<?> c) {
+        try {
+            return c.getConstructor(Map.class);
+        } catch (NoSuchMethodException ex) {
+            return null;
+        }
     }
 
     /** A fresh, ordered map for {@link Factory#create}'s {@code applied}. */

@@ -133,6 +133,7 @@ public final class Runner {
             this.workload = workload;
             this.m = m;
             this.watch = OpWatch.start(m.kernel());
+            m.kernel().seedPrandom(spec.seed());
         }
 
         RunResult body(Listener listener) {
@@ -302,6 +303,7 @@ public final class Runner {
     public static ControlledRun runControlled(RunSpec spec, ControlledSpec cs, SchedExtOps ops, Workload workload,
             Listener listener, Tracer tracer) {
         try (Machine m = Machine.controlled(spec.cpus(), spec.tickNs(), tracer, spec.kernelProfile().core, cs)) {
+            m.kernel().seedPrandom(spec.seed());
             Kernel k = m.kernel();
             Controller c = m.controller();
             int ret = m.load(ops);

@@ -47,6 +47,8 @@ public final class ExecCtx {
     boolean waitPending;
     /** Scratch out-parameter for scx_select_cpu_dfl()'s {@code found} (no allocation per wakeup). */
     final boolean[] found = new boolean[1];
+    /** This thread's bpf_get_prandom_u32() stream, made from the kernel's seed at first use. */
+    java.util.SplittableRandom prandom;
     /** Set while ops.dump*() runs, for scx_bpf_dump(). */
     StringBuilder dumpBuf;
 
@@ -117,8 +119,10 @@ public final class ExecCtx {
             return ((KThread) t).ctx;
         }
         ExecCtx c = CURRENT.get();
-        if (c == null) {
-            Kernel k = Ext.activeKernel();
+        Kernel active = Ext.activeKernel();
+        // a thread that last entered another (finished) kernel calls into the loaded one
+        if (c == null || active != null && c.kernel != active) {
+            Kernel k = active;
             if (k == null) {
                 throw new IllegalStateException("kfunc called with no sched_ext scheduler loaded");
             }

@@ -77,6 +77,8 @@ public final class Ext {
     final ExtKick kick;
     /** The 6.12 class hooks (balance_one(), pick_task_scx(), put_prev_task_scx(rq, p, next)). */
     final ExtCore612 core612;
+    /** sched_ext's cgroup support (6.12's CONFIG_EXT_GROUP_SCHED). */
+    final ExtCgroup cgroup;
 
     /** The "sched_ext_ops_helper" kthread worker: runs the error irq work and the disable work. */
     final Helper helper;
@@ -96,6 +98,7 @@ public final class Ext {
         this.dispatch = new ExtDispatch(this);
         this.kick = new ExtKick(this);
         this.core612 = new ExtCore612(this, kernel, nrCpus);
+        this.cgroup = new ExtCgroup(this);
         for (Rq rq : rqs) {
             rq.scx.flags |= SCX_RQ_ONLINE;
         }
@@ -1279,7 +1282,7 @@ public final class Ext {
             ctx.kfTask0 = p;
             int ret;
             try {
-                ret = ops.initTask(p, new InitTaskArgs(fork));
+                ret = ops.initTask(p, new InitTaskArgs(fork, cgroup.initTaskCgroup(p)));
             } catch (Throwable t) {
                 opThrew(ScxOp.INIT_TASK, t);
                 ret = 0;
@@ -1438,5 +1441,79 @@ public final class Ext {
             }
         }
         bpfTimers.clear();
+    }
+    // =============================================================================================
+    // The slow-path ops (cgroup, hotplug, core_sched_before): one SCX_CALL_OP() wrapper
+    // =============================================================================================
+
+    /** The call an {@link #callSlowOp} wraps. */
+    @FunctionalInterface
+    interface OpCall {
+        long call(SchedExtOps ops);
+    }
+
+    /**
+     * SCX_CALL_OP() / SCX_CALL_OP_RET() / SCX_CALL_OP_TASK() for ops off the hot paths: counts the
+     * call, sets the kf mask and the op's argument tasks ({@code t0}, {@code t1}: may be null) for
+     * the kfunc checks, and ejects the scheduler if the op throws (returning {@code onThrow}).
+     */
+    long callSlowOp(ScxOp op, int mask, Task t0, Task t1, long onThrow, OpCall call) {
+        ExecCtx ctx = ExecCtx.current(kernel);
+        enterOp(ctx, op, mask);
+        Task s0 = ctx.kfTask0;
+        Task s1 = ctx.kfTask1;
+        if (t0 != null) {
+            ctx.kfTask0 = t0;
+            ctx.kfTask1 = t1;
+        }
+        try {
+            return call.call(ops);
+        } catch (Throwable t) {
+            opThrew(op, t);
+            return onThrow;
+        } finally {
+            ctx.kfTask0 = s0;
+            ctx.kfTask1 = s1;
+            exitOp(ctx, mask);
+        }
+    }
+
+    /**
+     * The kf mask of the ops 6.12 calls with SCX_KF_UNLOCKED (cgroup, hotplug); v7 called the
+     * hotplug ops with SCX_KF_SLEEPABLE.
+     */
+    int unlockedMask() {
+        return kernel.profile() == CoreProfile.V7 ? SCX_KF_SLEEPABLE : SCX_KF_UNLOCKED;
+    }
+
+    /**
+     * ext.c: scx_prio_less(): core scheduling's ordering of two ext tasks on one core. The
+     * scheduler's core_sched_before decides unless absent or bypassing; else the earlier
+     * {@code core_sched_at} stamp wins. The emulator has no core scheduling: this is the entry
+     * point such a caller (and the tests) use. Both tasks' rq locks held (one core).
+     */
+    boolean scxPrioLess(Task a, Task b, boolean inFi) {
+        if (ScxKeys.HAS_CORE_SCHED_BEFORE.enabled() && !scxOpsBypassing()) {
+            return callSlowOp(ScxOp.CORE_SCHED_BEFORE, SCX_KF_REST, a, b, 0,
+                    o -> o.coreSchedBefore(a, b) ? 1 : 0) != 0;
+        }
+        return a.scx.coreSchedAt - b.scx.coreSchedAt > 0;
+    }
+    /** ext.c: scx_check_setscheduler(); the task's rq lock held. */
+    int scxCheckSetscheduler(Task p, int policy) {
+        if (scxEnabled() && p.scx.disallow && p.policy != policy && policy == Task.SCHED_EXT) {
+            return -EACCES;
+        }
+        return 0;
+    }
+
+    /** ext.c: reweight_task_scx(): the task's rq lock held, the task in the ext class. */
+    void reweightTaskScx(Rq rq, Task p) {
+        rq.assertHeld();
+        int w = Task.scxWeight(p.nice, p.policy);
+        p.scx.weight = w;
+        if (ScxKeys.HAS_SET_WEIGHT.enabled()) {
+            callTaskOp(ExecCtx.current(kernel), ScxOp.SET_WEIGHT, p, w);
+        }
     }
 }

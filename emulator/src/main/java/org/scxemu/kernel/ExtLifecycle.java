@@ -172,13 +172,14 @@ final class ExtLifecycle {
         if (unmodelled != 0) {
             return unmodelled;
         }
+        long allFlags = SCX_OPS_ALL_FLAGS | (ExtCgroup.groupSched(kernel) ? SCX_OPS_HAS_CGROUP_WEIGHT : 0);
         String bad = null;
         if (!validName(name)) {
             bad = "ops.name " + (name == null ? "is null" : "\"" + Printable.escape(name, 80) + "\" is invalid")
                     + ": 1.." + (SCX_OPS_NAME_LEN - 1) + " characters, letters, digits, '_' and '.' only";
-        } else if ((flags & ~SCX_OPS_ALL_FLAGS) != 0) {
+        } else if ((flags & ~allFlags) != 0) {
             bad = "ops.flags 0x" + Long.toHexString(flags) + " has unknown bits 0x"
-                    + Long.toHexString(flags & ~SCX_OPS_ALL_FLAGS);
+                    + Long.toHexString(flags & ~allFlags);
         } else if (maxBatch < 0) {
             bad = "ops.dispatch_max_batch " + maxBatch + " is negative";
         } else if (timeoutMs < 0) {
@@ -251,6 +252,7 @@ final class ExtLifecycle {
             // hotplug ops are switched on right after ops.init()
             setKey(has, ScxOp.CPU_ONLINE);
             setKey(has, ScxOp.CPU_OFFLINE);
+            kernel.hotplug.checkHotplugSeq(hotplugSeqOf(ops));
 
             // validate_ops()
             if ((flags & SCX_OPS_ENQ_LAST) != 0 && !has[ScxOp.ENQUEUE.ordinal()]) {
@@ -298,6 +300,9 @@ final class ExtLifecycle {
                 // Initialise every existing task with the fork path locked out.
                 kernel.forkRwsem.writeLock().lock();
                 try {
+                    if (!ext.cgroup.lockAndInit()) {
+                        return 0;
+                    }
                     ext.initTaskEnabled = true;
                     for (Task p : kernel.tasks()) {
                         if (p.isDead()) {
@@ -352,6 +357,7 @@ final class ExtLifecycle {
                         }
                     }
                 } finally {
+                    ext.cgroup.unlock();
                     kernel.forkRwsem.writeLock().unlock();
                 }
             } finally {
@@ -373,6 +379,15 @@ final class ExtLifecycle {
             if (enabling && ext.enableState.get() == Ext.SCX_OPS_ENABLING && ext.exitKind.get() == SCX_EXIT_NONE) {
                 ext.scxOpsError("scx_ops_enable() failed (%d)", -EINVAL);
             }
+        }
+    }
+
+    /** ops.hotplug_seq, read like the other ops fields (a throwing getter reads as 0). */
+    private static long hotplugSeqOf(SchedExtOps ops) {
+        try {
+            return ops.hotplugSeq();
+        } catch (RuntimeException e) {
+            return 0;
         }
     }
 
@@ -410,6 +425,7 @@ final class ExtLifecycle {
         try {
             ScxKeys.SCX_SWITCHED_ALL.disable();
             ext.switchingAll = false;
+            ext.cgroup.lockAndExit();
             kernel.forkRwsem.writeLock().lock();
             try {
                 ext.initTaskEnabled = false;

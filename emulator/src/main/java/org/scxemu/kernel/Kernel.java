@@ -50,6 +50,10 @@ public final class Kernel {
     public final Clock clock;
     public final long tickNs;
     public final Ext ext;
+    /** The cpu controller's cgroup hierarchy. */
+    public final Cgroups cgroups = new Cgroups(this);
+    /** CPU hotplug (cpuN/online). */
+    public final Hotplug hotplug = new Hotplug(this);
     final Tracer tracer;
     private final CoreProfile profile;
 
@@ -1546,5 +1550,122 @@ public final class Kernel {
         } finally {
             ExecCtx.leave(prev);
         }
+    }
+    // ---------------------------------------------------------------------------------------------
+    // sched_setscheduler() and set_user_nice() at run time
+    // ---------------------------------------------------------------------------------------------
+
+    /**
+     * core.c: __sched_setscheduler() for the policies a workload uses: SCHED_NORMAL, _BATCH,
+     * _IDLE, _EXT, and _FIFO / _RR (at one fixed RT priority; SCHED_DEADLINE needs parameters the
+     * emulator does not model). A task moving between classes goes through the sched_change
+     * pattern ({@link #changeClass}: sched_ext's switching_to / switched_from, enable / disable);
+     * a change of policy inside one class only updates the policy and the weight.
+     *
+     * <p>Any thread holding no kernel lock (a task's behaviour too: sched_setscheduler(0, ...)).
+     *
+     * @return 0; -EINVAL for an unsupported policy or the stopper; -ESRCH if the task has exited;
+     *     -EACCES if sched_ext refuses SCHED_EXT to a task whose init_task set disallow
+     */
+    public int schedSetscheduler(Task p, int policy) {
+        switch (policy) {
+            case Task.SCHED_NORMAL:
+            case Task.SCHED_BATCH:
+            case Task.SCHED_IDLE:
+            case Task.SCHED_EXT:
+            case Task.SCHED_FIFO:
+            case Task.SCHED_RR:
+                break;
+            default:
+                return -EINVAL;
+        }
+        if (p == null || p.stopper) {
+            return -EINVAL;
+        }
+        Rq rq = taskRqLock(p);
+        try {
+            if (p.laState() == Task.TASK_DEAD || p.scx.freed) {
+                return -ESRCH;
+            }
+            int ret = ext.scxCheckSetscheduler(p, policy);
+            if (ret != 0) {
+                return ret;
+            }
+            if (policy == p.policy) {
+                return 0;
+            }
+            p.policy = policy;
+            // __setscheduler_params(): set_load_weight(), reweighting through the old class
+            reweightTask(rq, p);
+            // __setscheduler_prio() and the class change
+            changeClass(rq, p, classFor(p));
+            return 0;
+        } finally {
+            taskRqUnlock(rq, p);
+        }
+    }
+
+    /**
+     * core.c: set_user_nice(): in the sched_change pattern (dequeue SAVE / put_prev, then enqueue
+     * RESTORE / set_next), the new nice takes effect through set_load_weight() (sched_ext's
+     * reweight_task_scx(): p->scx.weight and ops.set_weight for a task in the ext class).
+     *
+     * @return 0; -EINVAL for a nice outside -20..19; -ESRCH if the task has exited
+     */
+    public int setUserNice(Task p, int nice) {
+        if (nice < -20 || nice > 19) {
+            return -EINVAL;
+        }
+        Rq rq = taskRqLock(p);
+        try {
+            if (p.laState() == Task.TASK_DEAD || p.scx.freed) {
+                return -ESRCH;
+            }
+            if (p.nice == nice) {
+                return 0;
+            }
+            boolean queued = p.laOnRq() == Task.TASK_ON_RQ_QUEUED;
+            boolean running = rq.curr == p;
+            if (queued) {
+                dequeueTask(rq, p, DEQUEUE_SAVE | DEQUEUE_NOCLOCK);
+            }
+            if (running) {
+                putPrevTask(rq, p);
+            }
+            p.nice = nice;
+            reweightTask(rq, p);
+            if (queued) {
+                enqueueTask(rq, p, ENQUEUE_RESTORE | ENQUEUE_NOCLOCK);
+            }
+            if (running) {
+                setNextTask(rq, p);
+                p.runnableSince = -1; // still running: no wait accrues
+            }
+            return 0;
+        } finally {
+            taskRqUnlock(rq, p);
+        }
+    }
+
+    /** core.c: set_load_weight(p, true): the class's reweight_task (only ext's is modelled). */
+    private void reweightTask(Rq rq, Task p) {
+        rq.assertHeld();
+        if (p.schedClass == SchedClass.EXT) {
+            ext.reweightTaskScx(rq, p);
+        } else {
+            p.scx.weight = Task.scxWeight(p.nice, p.policy);
+        }
+    }
+
+    /** The --seed for bpf_get_prandom_u32(): set before the scheduler loads; any thread. */
+    private volatile long prandomSeed;
+
+    /** Seeds bpf_get_prandom_u32() (each CPU's stream derives from it); call before loading. */
+    public void seedPrandom(long seed) {
+        prandomSeed = seed;
+    }
+
+    long prandomSeed() {
+        return prandomSeed;
     }
 }

@@ -391,7 +391,31 @@ public final class Kfuncs {
         return ExecCtx.currentAny().kernel.now();
     }
 
+    /**
+     * bpf_get_smp_processor_id(): the CPU the calling context runs on. A thread that is no CPU
+     * (the harness forking a task, a test) stands in for the CPU of the task it operates on, else
+     * CPU 0: the kernel never answers -1.
+     */
     public static int smpProcessorId() {
-        return ExecCtx.currentAny().cpu;
+        ExecCtx ctx = ExecCtx.currentAny();
+        if (ctx.cpu >= 0) {
+            return ctx.cpu;
+        }
+        Task p = ctx.kfTask0;
+        return p != null ? p.readOnceCpu() : 0;
+    }
+
+    /**
+     * bpf_get_prandom_u32(): a pseudo-random u32 from the calling thread's stream, seeded from the
+     * kernel's seed (the run's --seed) and the CPU, so a controlled run repeats it.
+     */
+    public static int prandomU32() {
+        ExecCtx ctx = ExecCtx.currentAny();
+        java.util.SplittableRandom r = ctx.prandom;
+        if (r == null) {
+            r = new java.util.SplittableRandom(ctx.kernel.prandomSeed() * 0x9E3779B97F4A7C15L + ctx.cpu + 1);
+            ctx.prandom = r;
+        }
+        return r.nextInt();
     }
 }

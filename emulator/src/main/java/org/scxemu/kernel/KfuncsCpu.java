@@ -3,8 +3,6 @@ package org.scxemu.kernel;
 
 import static org.scxemu.kernel.ScxConsts.*;
 
-import java.util.Map;
-import java.util.WeakHashMap;
 
 /**
  * The CPU-side kfuncs of 6.12 beyond the seed's: cpuperf ({@code scx_bpf_cpuperf_cap/cur/set}),
@@ -114,30 +112,10 @@ public final class KfuncsCpu {
         if (ctx == null) {
             return null;
         }
-        Cgroup root = root(ctx.kernel);
+        Cgroup root = ctx.kernel.cgroups.root();
         if (!ctx.kernel.ext.scxKfAllowedOnArgTasks(ctx, __SCX_KF_RQ_LOCKED, p)) {
             return root;
         }
-        return taskGroup(ctx.kernel, p);
-    }
-
-    // ---------------------------------------------------------------------------------------------
-    // task_group(p) stand-in: with no cgroup hierarchy in the kernel yet, every task's group is
-    // the root (as the kernel answers for an id that names no live group). The hierarchy's own
-    // lookup replaces these two methods: root() by kernel.cgroups.root(), taskGroup() by
-    // kernel.cgroups.of(p).
-    // ---------------------------------------------------------------------------------------------
-
-    /** Per kernel: its root cgroup. Guarded by the map's own monitor. */
-    private static final Map<Kernel, Cgroup> ROOTS = new WeakHashMap<>();
-
-    private static Cgroup root(Kernel k) {
-        synchronized (ROOTS) {
-            return ROOTS.computeIfAbsent(k, kk -> new Cgroup(0, null, ""));
-        }
-    }
-
-    private static Cgroup taskGroup(Kernel k, Task p) {
-        return root(k);
+        return ctx.kernel.cgroups.of(p);
     }
 }

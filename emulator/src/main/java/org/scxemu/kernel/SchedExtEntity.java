@@ -70,6 +70,8 @@ public final class SchedExtEntity {
     public boolean disallow;
     /** p->scx.weight: 1..10000, 100 for nice 0 (read-only for the scheduler). */
     public volatile int weight = 100;
+    /** p->scx.cgrp_moving_from: set by the cgroup attach between prep_move and move; cgroup mutex. */
+    Cgroup cgrpMovingFrom;
 
     // --- core -------------------------------------------------------------------------------------
     /** p->scx.flags: SCX_TASK_* bits plus the task state in bits 8-9. */

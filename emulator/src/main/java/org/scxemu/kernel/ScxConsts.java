@@ -57,6 +57,8 @@ public interface ScxConsts {
     long SCX_OPS_SWITCH_PARTIAL = 1L << 3;
     long SCX_OPS_ALL_FLAGS = SCX_OPS_KEEP_BUILTIN_IDLE | SCX_OPS_ENQ_LAST
             | SCX_OPS_ENQ_EXITING | SCX_OPS_SWITCH_PARTIAL;
+    /** 6.12: the scheduler implements cgroup cpu.weight (in 6.12's SCX_OPS_ALL_FLAGS, not v7's). */
+    long SCX_OPS_HAS_CGROUP_WEIGHT = 1L << 16;
     /** [later, 6.16] internal ops flag replacing the scx_ops_cpu_preempt static key. */
     long SCX_OPS_HAS_CPU_PREEMPT = 1L << 56;
 

@@ -46,6 +46,12 @@ public final class ScxKeys {
     public static final StaticKey HAS_DUMP = StaticKey.defineFalse("scx_has_op[dump]");
     public static final StaticKey HAS_DUMP_CPU = StaticKey.defineFalse("scx_has_op[dump_cpu]");
     public static final StaticKey HAS_DUMP_TASK = StaticKey.defineFalse("scx_has_op[dump_task]");
+    public static final StaticKey HAS_CGROUP_INIT = StaticKey.defineFalse("scx_has_op[cgroup_init]");
+    public static final StaticKey HAS_CGROUP_EXIT = StaticKey.defineFalse("scx_has_op[cgroup_exit]");
+    public static final StaticKey HAS_CGROUP_PREP_MOVE = StaticKey.defineFalse("scx_has_op[cgroup_prep_move]");
+    public static final StaticKey HAS_CGROUP_MOVE = StaticKey.defineFalse("scx_has_op[cgroup_move]");
+    public static final StaticKey HAS_CGROUP_CANCEL_MOVE = StaticKey.defineFalse("scx_has_op[cgroup_cancel_move]");
+    public static final StaticKey HAS_CGROUP_SET_WEIGHT = StaticKey.defineFalse("scx_has_op[cgroup_set_weight]");
     public static final StaticKey HAS_CPU_ONLINE = StaticKey.defineFalse("scx_has_op[cpu_online]");
     public static final StaticKey HAS_CPU_OFFLINE = StaticKey.defineFalse("scx_has_op[cpu_offline]");
     public static final StaticKey HAS_INIT = StaticKey.defineFalse("scx_has_op[init]");
@@ -55,8 +61,9 @@ public final class ScxKeys {
         HAS_SELECT_CPU, HAS_ENQUEUE, HAS_DEQUEUE, HAS_DISPATCH, HAS_TICK, HAS_RUNNABLE, HAS_RUNNING,
         HAS_STOPPING, HAS_QUIESCENT, HAS_YIELD, HAS_CORE_SCHED_BEFORE, HAS_SET_WEIGHT, HAS_SET_CPUMASK,
         HAS_UPDATE_IDLE, HAS_CPU_ACQUIRE, HAS_CPU_RELEASE, HAS_INIT_TASK, HAS_EXIT_TASK, HAS_ENABLE,
-        HAS_DISABLE, HAS_DUMP, HAS_DUMP_CPU, HAS_DUMP_TASK, HAS_CPU_ONLINE, HAS_CPU_OFFLINE, HAS_INIT,
-        HAS_EXIT,
+        HAS_DISABLE, HAS_DUMP, HAS_DUMP_CPU, HAS_DUMP_TASK, HAS_CGROUP_INIT, HAS_CGROUP_EXIT,
+        HAS_CGROUP_PREP_MOVE, HAS_CGROUP_MOVE, HAS_CGROUP_CANCEL_MOVE, HAS_CGROUP_SET_WEIGHT, HAS_CPU_ONLINE,
+        HAS_CPU_OFFLINE, HAS_INIT, HAS_EXIT,
     };
 
     /** The SCX_HAS_OP key of {@code op} (slow path: enable/disable and reports). */

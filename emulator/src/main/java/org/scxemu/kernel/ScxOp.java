@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package org.scxemu.kernel;
 
-/** The ops of {@code struct sched_ext_ops} (v7 series), in struct order, with kernel names. */
+/**
+ * The ops of {@code struct sched_ext_ops} (v7 series, plus 6.12's cgroup ops where 6.12's struct
+ * has them), in struct order, with kernel names.
+ */
 public enum ScxOp {
     SELECT_CPU("select_cpu"),
     ENQUEUE("enqueue"),
@@ -26,6 +29,12 @@ public enum ScxOp {
     DUMP("dump"),
     DUMP_CPU("dump_cpu"),
     DUMP_TASK("dump_task"),
+    CGROUP_INIT("cgroup_init"),
+    CGROUP_EXIT("cgroup_exit"),
+    CGROUP_PREP_MOVE("cgroup_prep_move"),
+    CGROUP_MOVE("cgroup_move"),
+    CGROUP_CANCEL_MOVE("cgroup_cancel_move"),
+    CGROUP_SET_WEIGHT("cgroup_set_weight"),
     CPU_ONLINE("cpu_online"),
     CPU_OFFLINE("cpu_offline"),
     INIT("init"),

@@ -28,6 +28,11 @@
  *       kick_one_cpu(), kick_one_cpu_if_idle() and the SCX_KICK_WAIT spin.
  *   <li>{@link org.scxemu.kernel.ExtLifecycle}: scx_ops_enable() and scx_ops_disable_workfn();
  *       {@link org.scxemu.kernel.ExtDump}: scx_dump_state().
+ *   <li>{@link org.scxemu.kernel.ExtCgroup}: 6.12's cgroup support (scx_tg_online/offline(),
+ *       scx_cgroup_can_attach(), scx_cgroup_move_task(), scx_group_set_weight(),
+ *       scx_cgroup_init/exit()) behind {@link org.scxemu.kernel.Cgroups}, the cpu controller's
+ *       hierarchy of {@link org.scxemu.kernel.Cgroup}s; {@link org.scxemu.kernel.Hotplug}: CPU
+ *       hotplug (sched_cpu_activate/deactivate()'s scheduler steps, handle_hotplug()).
  *   <li>{@link org.scxemu.kernel.Kfuncs}: the kfunc bodies ({@code scx_bpf_*}), counted per
  *       {@link org.scxemu.kernel.Kfunc}; 6.12's additions in
  *       {@link org.scxemu.kernel.KfuncsDsq} (the DSQ iterator, {@link org.scxemu.kernel.DsqIter},

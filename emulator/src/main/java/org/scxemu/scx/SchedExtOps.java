@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package org.scxemu.scx;
 
+import org.scxemu.kernel.Cgroup;
 import org.scxemu.kernel.CpuMask;
 import org.scxemu.kernel.ExitInfo;
 import org.scxemu.kernel.Task;
@@ -160,6 +161,40 @@ public interface SchedExtOps {
         throw absent();
     }
 
+    /**
+     * ops.cgroup_init(cgrp, args): a cgroup comes online, or exists when the scheduler loads
+     * (6.12; never called under the v7 profile). 0 or a negative errno (refuses the mkdir, or
+     * at load ejects the scheduler).
+     */
+    default int cgroupInit(Cgroup cgrp, CgroupInitArgs args) {
+        throw absent();
+    }
+
+    /** ops.cgroup_exit(cgrp): a cgroup goes offline, or the scheduler unloads (6.12). */
+    default void cgroupExit(Cgroup cgrp) {
+        throw absent();
+    }
+
+    /** ops.cgroup_prep_move(p, from, to): 0 or a negative errno, which refuses the move (6.12). */
+    default int cgroupPrepMove(Task p, Cgroup from, Cgroup to) {
+        throw absent();
+    }
+
+    /** ops.cgroup_move(p, from, to): the task is now in {@code to} (6.12). */
+    default void cgroupMove(Task p, Cgroup from, Cgroup to) {
+        throw absent();
+    }
+
+    /** ops.cgroup_cancel_move(p, from, to): a prepared move did not happen (6.12). */
+    default void cgroupCancelMove(Task p, Cgroup from, Cgroup to) {
+        throw absent();
+    }
+
+    /** ops.cgroup_set_weight(cgrp, weight): cpu.weight changed (6.12). */
+    default void cgroupSetWeight(Cgroup cgrp, int weight) {
+        throw absent();
+    }
+
     /** ops.cpu_online(cpu) */
     default void cpuOnline(int cpu) {
         throw absent();
@@ -178,6 +213,15 @@ public interface SchedExtOps {
     /** ops.exit(info) */
     default void exit(ExitInfo info) {
         throw absent();
+    }
+
+    /**
+     * {@code ops.hotplug_seq}: the hotplug sequence the scheduler saw when it was set up (read from
+     * {@code Hotplug.seq()}); 0 (the default) skips the check. A mismatch at load ejects it with
+     * SCX_ECODE_ACT_RESTART | SCX_ECODE_RSN_HOTPLUG (UNREG_KERN).
+     */
+    default long hotplugSeq() {
+        return 0;
     }
 
     /** The scheduler's own counters (the {@code nr_*} variables of its BPF side), for stats. */
@@ -207,8 +251,20 @@ public interface SchedExtOps {
     record CpuReleaseArgs(int reason, Task task) {
     }
 
-    /** {@code struct scx_init_task_args}. */
-    record InitTaskArgs(boolean fork) {
+    /**
+     * {@code struct scx_init_task_args}.
+     *
+     * @param fork whether the task is being forked (else it exists when the scheduler loads)
+     * @param cgroup the task's cgroup (6.12; null under the v7 profile, which has no cgroup support)
+     */
+    record InitTaskArgs(boolean fork, Cgroup cgroup) {
+        public InitTaskArgs(boolean fork) {
+            this(fork, null);
+        }
+    }
+
+    /** {@code struct scx_cgroup_init_args}: the group's cpu.weight. */
+    record CgroupInitArgs(int weight) {
     }
 
     /** {@code struct scx_exit_task_args}: cancelled when the task never became READY. */

@@ -321,8 +321,16 @@ public final class Scx implements ScxConsts {
         return Kfuncs.ktimeGetNs();
     }
 
-    /** bpf_get_smp_processor_id(): the CPU the op runs on (-1 off-CPU). */
+    /**
+     * bpf_get_smp_processor_id(): the CPU the op runs on (off a CPU thread, e.g. a fork by the
+     * harness: the CPU of the task operated on, else 0; never -1).
+     */
     public static int bpf_get_smp_processor_id() {
         return Kfuncs.smpProcessorId();
+    }
+
+    /** bpf_get_prandom_u32(): seeded from the run's --seed (per CPU stream); an int holding a u32. */
+    public static int bpf_get_prandom_u32() {
+        return Kfuncs.prandomU32();
     }
 }

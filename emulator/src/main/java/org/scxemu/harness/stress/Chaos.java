@@ -6,6 +6,7 @@ import static org.scxemu.harness.stress.ChaosConfig.COUNT;
 import static org.scxemu.harness.stress.ChaosConfig.DELAY;
 import static org.scxemu.harness.stress.ChaosConfig.DL;
 import static org.scxemu.harness.stress.ChaosConfig.FORKEXIT;
+import static org.scxemu.harness.stress.ChaosConfig.HOTPLUG;
 import static org.scxemu.harness.stress.ChaosConfig.KICK;
 import static org.scxemu.harness.stress.ChaosConfig.NAMES;
 import static org.scxemu.harness.stress.ChaosConfig.RELOAD;
@@ -279,6 +280,10 @@ public final class Chaos {
             RacePoint.uninstall();
             hookInstalled = false;
         }
+        if (hotplugDownCpu >= 0 && (t == null || !t.isAlive())) {
+            kernel.hotplug.cpuUp(hotplugDownCpu);
+            hotplugDownCpu = -1;
+        }
         for (KickTimer kt : kickTimers) {
             kernel.hrtimerCancel(kt.timer);
             kernel.hrtimerCancel(kt.waitDone);
@@ -478,6 +483,9 @@ public final class Chaos {
             case RELOAD:
                 injectReload();
                 break;
+            case HOTPLUG:
+                injectHotplug();
+                break;
             default:
                 throw new IllegalStateException("injector " + i);
         }
@@ -630,6 +638,30 @@ public final class Chaos {
         kt.target = target;
         kt.flags = flags;
         kernel.hrtimerStart(kt.timer, from, kernel.now() + delay);
+    }
+
+    /** The CPU the hotplug injector took down, or -1; chaos thread (read by stop() after the join). */
+    private int hotplugDownCpu = -1;
+
+    /**
+     * hotplug (opt-in, not in {@code all}): takes a random CPU other than 0 offline, or brings the
+     * one it took down back online. A scheduler without ops.cpu_online / cpu_offline is made to
+     * exit by the kernel (UNREG_KERN, SCX_ECODE_ACT_RESTART | SCX_ECODE_RSN_HOTPLUG).
+     */
+    private void injectHotplug() {
+        if (nrCpus < 2) {
+            return;
+        }
+        if (hotplugDownCpu >= 0) {
+            kernel.hotplug.cpuUp(hotplugDownCpu);
+            hotplugDownCpu = -1;
+        } else {
+            int cpu = 1 + rnd[HOTPLUG].nextInt(nrCpus - 1);
+            if (kernel.hotplug.cpuDown(cpu) == 0) {
+                hotplugDownCpu = cpu;
+            }
+        }
+        counts[HOTPLUG].incrementAndGet();
     }
 
     /** reload: unload and load the scheduler again, if the reload clock allows. */

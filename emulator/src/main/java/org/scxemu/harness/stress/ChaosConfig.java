@@ -23,7 +23,7 @@ import java.util.List;
 public final class ChaosConfig {
     /** The injector names, in the order weights, seeds and counts use. */
     public static final List<String> NAMES = Collections.unmodifiableList(Arrays.asList(
-            "rt", "dl", "stop", "sleep", "affinity", "forkexit", "kick", "reload", "delay"));
+            "rt", "dl", "stop", "sleep", "affinity", "forkexit", "kick", "reload", "delay", "hotplug"));
     /** Indexes into {@link #NAMES}. */
     static final int RT = 0;
     static final int DL = 1;
@@ -34,12 +34,14 @@ public final class ChaosConfig {
     static final int KICK = 6;
     static final int RELOAD = 7;
     static final int DELAY = 8;
-    static final int COUNT = 9;
+    /** CPU hotplug: opt-in (weight 0 in {@code all}); see Chaos's injector. */
+    static final int HOTPLUG = 9;
+    static final int COUNT = 10;
 
     /** The largest weight a spec may give. */
     public static final int MAX_WEIGHT = 1000;
     /** What {@code all} gives each injector. */
-    private static final int[] DEFAULTS = {2, 1, 1, 1, 1, 1, 1, 1, 1};
+    private static final int[] DEFAULTS = {2, 1, 1, 1, 1, 1, 1, 1, 1, 0};
 
     private final int[] weights;
 
