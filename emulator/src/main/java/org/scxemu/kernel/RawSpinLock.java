@@ -9,7 +9,8 @@ import java.lang.invoke.VarHandle;
  * sleeps and never allocates: it takes a ticket with one atomic add and spins
  * ({@link Thread#onSpinWait()}) until the lock's "now serving" counter reaches it, so under
  * contention the lock passes to waiters strictly in arrival order, as the kernel's queued
- * spinlock (and the ticket spinlock before it) does. The uncontended cost is one atomic add and
+ * spinlock (and the ticket spinlock before it) does (in queued mode: see below for the
+ * test-and-set mode of an oversubscribed host). The uncontended cost is one atomic add and
  * one load to lock, one release store to unlock; neither touches the scheduler of the host.
  *
  * <p>{@link #lock()} is a race point ({@link RacePoint#LOCK}) exactly like {@link RacePointLock}'s:
@@ -25,26 +26,36 @@ import java.lang.invoke.VarHandle;
  *
  * <h2>More simulated CPUs than host cores</h2>
  * A spinning waiter is useful only while the holder runs. When simulated CPU threads outnumber
- * the host's cores the holder (or the next ticket's owner) may be descheduled by the host, and
- * spinning then only burns the core it needs. So a waiter spins at most {@link #SPIN_LIMIT}
- * iterations and then calls {@link Thread#yield()} between checks. The bound follows the
- * competitive-spinning rule (spin for about as long as giving up the core would cost, then give
- * it up: at most twice the optimal waste): measured on the 2-core AMD EPYC development host with
- * JDK 17, one {@code onSpinWait()} (PAUSE) takes about 18 ns and one {@code Thread.yield()} about
- * 1.4 us, so 256 spins (about 4.6 us there, 2 to 4 yields' worth) cover a DSQ critical section
- * (well under 1 us: a list link or unlink and a few counters) several times over, including the
- * one waiter ahead of us that a 2-thread contention pattern can have, before the waiter concludes
- * the holder is not running. On hosts with a slower PAUSE the bound is longer in time, which only
- * delays the first yield. A waiter that yields keeps its ticket, so FIFO order is kept.
+ * the host's cores the holder may be descheduled by the host, so a waiter spins at most
+ * {@link #SPIN_LIMIT} iterations and then calls {@link Thread#yield()} between checks. The bound
+ * follows the competitive-spinning rule (spin for about as long as giving up the core would
+ * cost, then give it up: at most twice the optimal waste): measured on the 2-core AMD EPYC
+ * development host with JDK 17, one {@code onSpinWait()} (PAUSE) takes about 18 ns and one
+ * {@code Thread.yield()} about 1.4 us, so 256 spins (about 4.6 us there, a few yields' worth)
+ * cover a DSQ critical section (well under 1 us: a list link or unlink and a few counters)
+ * several times over before the waiter concludes the holder is not running. On hosts with a
+ * slower PAUSE the bound is longer in time, which only delays the first yield.
+ *
+ * <p>Oversubscribed, strict FIFO is itself the problem: the lock is handed to the next ticket
+ * even when that waiter's thread is not running, and nobody else may take it until the host runs
+ * that thread again (lock-waiter preemption; with 256 CPU threads on 2 cores every hand-off waits
+ * for a host scheduling round). The kernel has the same problem as a guest on an
+ * oversubscribed hypervisor and answers it the same way on x86: {@code virt_spin_lock()} turns
+ * the queued spinlock into a test-and-set lock. So a lock is created in one of two modes, fixed
+ * for its life: <b>queued</b> (FIFO tickets, as above) while the simulated CPUs fit the host's
+ * cores, and <b>test-and-set</b> once they do not ({@link #configureForCpus}, called by the
+ * {@link Kernel} constructor): a waiter then only ever {@link #tryLock()}s, so whichever thread
+ * is running takes the lock; it still spins, then yields, and never allocates or parks.
  *
  * <h2>Implementation overview</h2>
  * Fields and their access modes:
  * <ul>
- *   <li>{@code next}: the ticket dispenser. Any thread, atomic add ({@code xaddNext}) or CAS
- *       ({@link #tryLock}).
+ *   <li>{@code next}: the ticket dispenser. Any thread, atomic add ({@code xaddNext}, queued
+ *       mode) or CAS ({@code tryAcquire}: {@link #tryLock} and every acquisition in test-and-set
+ *       mode, which therefore never has a ticket out beyond the holder's).
  *   <li>{@code owner}: the ticket now served. Written only by the holder, with a release store in
  *       {@link #unlock} that pairs with the load-acquire a waiter spins with ({@code laOwner}) and
- *       the one {@link #tryLock} reads; that pair is the lock's happens-before edge.
+ *       the one {@code tryAcquire} reads; that pair is the lock's happens-before edge.
  *   <li>{@code holder}: the thread holding the lock, for {@link #isHeldByCurrentThread()} and the
  *       unlock check. Plain: written by the holder after acquiring and cleared before releasing.
  *       A thread reading it sees either its own last write (itself, or null once it released) or
@@ -61,11 +72,44 @@ public final class RawSpinLock implements KernelLock {
     /** Spins before a waiter starts yielding (see the class comment for the bound). */
     static final int SPIN_LIMIT = 1 << 8;
 
+    /**
+     * The mode of locks created from now on: queued unless the simulated CPUs outnumber the host's
+     * cores (see the class comment). Volatile: written by {@link #configureForCpus}, read once per
+     * lock, in the constructor.
+     */
+    private static volatile boolean queuedByDefault = true;
+
+    /** Queued (FIFO tickets) or test-and-set; fixed for the lock's life. */
+    private final boolean queued;
     @SuppressWarnings("unused")
     private volatile int next;
     @SuppressWarnings("unused")
     private volatile int owner;
     private Thread holder;
+
+    /** A lock in the mode the last {@link #configureForCpus} chose (queued if never called). */
+    public RawSpinLock() {
+        this(queuedByDefault);
+    }
+
+    /** A lock in the given mode: queued (FIFO tickets) or test-and-set. */
+    RawSpinLock(boolean queued) {
+        this.queued = queued;
+    }
+
+    /**
+     * Chooses the mode of the locks created from now on: queued while {@code simulatedCpus}
+     * threads fit the host's cores, test-and-set when they do not. A JVM runs one machine at a
+     * time, so this is global, like the static keys.
+     */
+    public static void configureForCpus(int simulatedCpus) {
+        queuedByDefault = simulatedCpus <= Runtime.getRuntime().availableProcessors();
+    }
+
+    /** Whether this lock hands over in FIFO order (queued mode). */
+    public boolean isQueued() {
+        return queued;
+    }
 
     @Override
     public void lock() {
@@ -82,11 +126,28 @@ public final class RawSpinLock implements KernelLock {
         if (Kernel.LOCKDEP && holder == me) {
             throw new IllegalStateException("recursive raw spin lock acquisition: " + this);
         }
-        int ticket = xaddNext();
-        if (laOwner() != ticket) {
-            waitForTurn(ticket);
+        if (!queued) {
+            lockTestAndSet();
+        } else {
+            int ticket = xaddNext();
+            if (laOwner() != ticket) {
+                waitForTurn(ticket);
+            }
         }
         holder = me;
+    }
+
+    /** Test-and-set mode: spin, then yield, on a read, and try only when the lock looks free. */
+    private void lockTestAndSet() {
+        int spins = 0;
+        while (!tryAcquire()) {
+            if (spins < SPIN_LIMIT) {
+                spins++;
+                Thread.onSpinWait();
+            } else {
+                Thread.yield();
+            }
+        }
     }
 
     /** The slow path, apart so that the fast path stays small enough to inline. */
@@ -104,14 +165,18 @@ public final class RawSpinLock implements KernelLock {
 
     @Override
     public boolean tryLock() {
-        int served = laOwner();
-        // Free iff no ticket is out beyond the one served: then take that one. owner cannot move
-        // between the load and the CAS unless a ticket was taken, which makes the CAS fail.
-        if (readOnceNext() == served && casNext(served, served + 1)) {
+        if (tryAcquire()) {
             holder = Thread.currentThread();
             return true;
         }
         return false;
+    }
+
+    private boolean tryAcquire() {
+        int served = laOwner();
+        // Free iff no ticket is out beyond the one served: then take that one. owner cannot move
+        // between the load and the CAS unless a ticket was taken, which makes the CAS fail.
+        return readOnceNext() == served && casNext(served, served + 1);
     }
 
     @Override
@@ -120,7 +185,7 @@ public final class RawSpinLock implements KernelLock {
             throw new IllegalMonitorStateException("raw spin lock not held by " + Thread.currentThread().getName());
         }
         holder = null;
-        // Pairs with the load-acquire in waitForTurn()/lockRaw() and tryLock().
+        // Pairs with the load-acquire in lockRaw()/waitForTurn() and tryAcquire().
         soOwner((int) OWNER.get(this) + 1);
     }
 
@@ -142,7 +207,8 @@ public final class RawSpinLock implements KernelLock {
 
     @Override
     public String toString() {
-        return "RawSpinLock[" + (isLocked() ? "locked, " + queueLength() + " waiting" : "unlocked") + "]";
+        String state = isLocked() ? "locked, " + queueLength() + " waiting" : "unlocked";
+        return "RawSpinLock[" + (queued ? "queued, " : "test-and-set, ") + state + "]";
     }
 
     private int xaddNext() {

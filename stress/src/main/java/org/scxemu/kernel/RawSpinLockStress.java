@@ -15,13 +15,15 @@ import org.openjdk.jcstress.infra.results.II_Result;
 
 /**
  * {@link RawSpinLock}, the DSQ lock (the kernel's {@code raw_spinlock_t}): mutual exclusion with
- * {@code lock()} and with {@code tryLock()}, and FIFO hand-off to a thread already waiting.
+ * {@code lock()} and with {@code tryLock()} in queued mode and in test-and-set mode (the mode of an
+ * oversubscribed host), and FIFO hand-off to a thread already waiting (queued mode).
  *
  * <p>Invariants:
  * <ul>
- *   <li>{@link MutualExclusion}, {@link LockVsTryLock}: two critical sections never overlap: each
- *       reads a plain counter and writes it back plus one, so an overlap loses an increment and
- *       both read the same value. At the end the lock is free.
+ *   <li>{@link MutualExclusion}, {@link TestAndSetMutualExclusion}, {@link LockVsTryLock}: two
+ *       critical sections never overlap: each reads a plain counter and writes it back plus one,
+ *       so an overlap loses an increment and both read the same value. At the end the lock is
+ *       free.
  *   <li>{@link FifoHandOff}: a thread that took its ticket while the lock was held is served
  *       before the holder's next acquisition: the holder cannot barge back in on unlock-then-lock.
  *       {@code A} holds the lock and waits (boundedly) to see {@code B} queued; then it unlocks
@@ -57,7 +59,7 @@ public class RawSpinLockStress {
     @Outcome(expect = FORBIDDEN, desc = "sections overlapped: an increment lost or the lock left held")
     @State
     public static class MutualExclusion {
-        final RawSpinLock lock = new RawSpinLock();
+        final RawSpinLock lock = new RawSpinLock(true);
         int x;
 
         @Actor
@@ -97,7 +99,7 @@ public class RawSpinLockStress {
     @Outcome(expect = FORBIDDEN, desc = "sections overlapped, or the lock left held")
     @State
     public static class LockVsTryLock {
-        final RawSpinLock lock = new RawSpinLock();
+        final RawSpinLock lock = new RawSpinLock(true);
         int x;
 
         @Actor
@@ -135,6 +137,45 @@ public class RawSpinLockStress {
     }
 
     @JCStressTest
+    @Outcome(id = "0, 1, 2", expect = ACCEPTABLE, desc = "first actor's section, then the second's")
+    @Outcome(id = "1, 0, 2", expect = ACCEPTABLE, desc = "second actor's section, then the first's")
+    @Outcome(expect = FORBIDDEN, desc = "sections overlapped: an increment lost or the lock left held")
+    @State
+    public static class TestAndSetMutualExclusion {
+        final RawSpinLock lock = new RawSpinLock(false);
+        int x;
+
+        @Actor
+        public void actor1(III_Result r) {
+            lock.lock();
+            try {
+                int v = x;
+                x = v + 1;
+                r.r1 = v;
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        @Actor
+        public void actor2(III_Result r) {
+            lock.lock();
+            try {
+                int v = x;
+                x = v + 1;
+                r.r2 = v;
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        @Arbiter
+        public void arbiter(III_Result r) {
+            r.r3 = lock.isLocked() ? -100 : x;
+        }
+    }
+
+    @JCStressTest
     @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "B queued while A held the lock, and was served before A's "
             + "next lock: FIFO hand-off")
     @Outcome(id = "0, 0", expect = ACCEPTABLE, desc = "B first; A did not see it queued")
@@ -144,7 +185,7 @@ public class RawSpinLockStress {
     @Outcome(expect = FORBIDDEN, desc = "anything else")
     @State
     public static class FifoHandOff {
-        final RawSpinLock lock = new RawSpinLock();
+        final RawSpinLock lock = new RawSpinLock(true);
         /** Critical sections so far; guarded by the lock. */
         int n;
 
