@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package org.scxemu.harness;
 
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.locks.LockSupport;
 import org.scxemu.harness.controlled.ControlledSpec;
 import org.scxemu.harness.controlled.Controller;
@@ -124,18 +125,42 @@ public final class Machine implements AutoCloseable {
             return;
         }
         running = true;
+        // Every CPU thread waits at the gate until all are started: a thread that began its loop
+        // at once would compete for the host's cores with the thread starting the others, which
+        // on a small host made start-up grow with the square of the CPU count (256 CPUs: seconds).
+        CountDownLatch gate = new CountDownLatch(1);
         for (int cpu = 0; cpu < threads.length; cpu++) {
             Rq rq = kernel.rq(cpu);
-            KThread t = new KThread(rq, () -> cpuLoop(rq));
+            KThread t = new KThread(rq, () -> {
+                awaitGate(gate);
+                cpuLoop(rq);
+            });
             threads[cpu] = t;
             kernel.attachThread(rq, t);
         }
         for (KThread t : threads) {
             t.start();
         }
+        gate.countDown();
         watchdog = new Thread(this::watchdogLoop, "scx-watchdog");
         watchdog.setDaemon(true);
         watchdog.start();
+    }
+
+    /** A CPU thread's first act: wait (uninterruptibly) until every CPU thread is started. */
+    private static void awaitGate(CountDownLatch gate) {
+        boolean interrupted = false;
+        for (;;) {
+            try {
+                gate.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** The CPU thread: one pass of the schedule loop, then wait until there is work. */
