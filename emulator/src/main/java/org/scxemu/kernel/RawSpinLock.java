@@ -69,6 +69,9 @@ import java.lang.invoke.VarHandle;
  * releasing a release, as {@code spin_lock()}/{@code spin_unlock()} are in the kernel.
  */
 public final class RawSpinLock implements KernelLock {
+    /** The system property that forces a mode (see {@link #configureForCpus}). */
+    public static final String MODE_PROPERTY = "scx.dsq_lock";
+
     /** Spins before a waiter starts yielding (see the class comment for the bound). */
     static final int SPIN_LIMIT = 1 << 8;
 
@@ -99,11 +102,20 @@ public final class RawSpinLock implements KernelLock {
 
     /**
      * Chooses the mode of the locks created from now on: queued while {@code simulatedCpus}
-     * threads fit the host's cores, test-and-set when they do not. A JVM runs one machine at a
-     * time, so this is global, like the static keys.
+     * threads fit the host's cores, test-and-set when they do not; the system property
+     * {@value #MODE_PROPERTY} ({@code queued}, {@code test-and-set}, or {@code auto}, the default)
+     * overrides the choice, for measurements and for hosts loaded by other work. A JVM runs one
+     * machine at a time, so this is global, like the static keys.
      */
     public static void configureForCpus(int simulatedCpus) {
-        queuedByDefault = simulatedCpus <= Runtime.getRuntime().availableProcessors();
+        String mode = System.getProperty(MODE_PROPERTY, "auto");
+        if ("queued".equals(mode)) {
+            queuedByDefault = true;
+        } else if ("test-and-set".equals(mode)) {
+            queuedByDefault = false;
+        } else {
+            queuedByDefault = simulatedCpus <= Runtime.getRuntime().availableProcessors();
+        }
     }
 
     /** Whether this lock hands over in FIFO order (queued mode). */

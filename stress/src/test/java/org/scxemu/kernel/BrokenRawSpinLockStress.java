@@ -34,7 +34,19 @@ import org.openjdk.jcstress.infra.results.II_Result;
  * </pre>
  *
  * <h2>Observed</h2>
- * See {@code benchmarks/scaling-results.md} for the run recorded with this change.
+ * Quick mode, JDK 17.0.15, 2-core x86-64 KVM guest under heavy load (uptime 17-21), 2026-12-04;
+ * both variants rejected in every configuration, e.g.:
+ * <pre>
+ *   [FAILED] org.scxemu.kernel.BrokenRawSpinLockStress.SplitTicketMutualExclusion
+ *     0, 0, 1      2,575    1.80%   Forbidden  sections overlapped: both drew the same ticket
+ *     0, 1, 2     80,749   56.36%  Acceptable  first actor's section, then the second's
+ *     1, 0, 2     59,960   41.85%  Acceptable  second actor's section, then the first's
+ *   [FAILED] org.scxemu.kernel.BrokenRawSpinLockStress.TasFifoHandOff
+ *       0, 0      3,991   67.04%  Acceptable  B first; A did not see it queued
+ *       0, 2      1,886   31.68%  Acceptable  B came after both of A's sections
+ *       1, 1         15    0.25%  Acceptable  B queued and was served before A's next lock
+ *       1, 2         61    1.02%   Forbidden  A barged back in ahead of the queued B
+ * </pre>
  */
 public class BrokenRawSpinLockStress {
     /** Ticket lock with a non-atomic ticket draw: the bug under test. */
