@@ -90,28 +90,18 @@ public final class RacePoint {
         }
     }
 
-    /** {@link RacePointLock#lock()} with a hook installed: the point, then the hook's acquire or a plain lock. */
-    static void lock(RacePointLock lock) {
+    /**
+     * A kernel lock's {@code lock()} with a hook installed: the point, then the hook's acquire.
+     * Returns true if the hook took {@code lock} for the caller; false if the caller must take it
+     * itself, as usual.
+     */
+    static boolean hookAcquire(KernelLock lock) {
         Hook h = hook;
-        if (h != null) {
-            h.at(LOCK);
-            if (h.acquire(lock)) {
-                return;
-            }
+        if (h == null) {
+            return false;
         }
-        lock.lockRaw();
-    }
-
-    /** {@link RawSpinLock#lock()} with a hook installed: the point, then the hook's acquire or a spin. */
-    static void lock(RawSpinLock lock) {
-        Hook h = hook;
-        if (h != null) {
-            h.at(LOCK);
-            if (h.acquire(lock)) {
-                return;
-            }
-        }
-        lock.lockRaw();
+        h.at(LOCK);
+        return h.acquire(lock);
     }
 
     /** Installs {@code h} for every point. Called with no CPU running kernel code, or racily. */

@@ -22,15 +22,8 @@ public final class RacePointLock extends ReentrantLock implements KernelLock {
 
     @Override
     public void lock() {
-        if (RacePoint.installed()) {
-            RacePoint.lock(this);
-        } else {
+        if (!RacePoint.installed() || !RacePoint.hookAcquire(this)) {
             super.lock();
         }
-    }
-
-    /** {@code ReentrantLock.lock()}, bypassing the race point (for the hook's fallback). */
-    void lockRaw() {
-        super.lock();
     }
 }

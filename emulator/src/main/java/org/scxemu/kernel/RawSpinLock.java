@@ -125,15 +125,13 @@ public final class RawSpinLock implements KernelLock {
 
     @Override
     public void lock() {
-        if (RacePoint.installed()) {
-            RacePoint.lock(this);
-        } else {
+        if (!RacePoint.installed() || !RacePoint.hookAcquire(this)) {
             lockRaw();
         }
     }
 
-    /** {@link #lock()} without the race point (a hook's fallback). */
-    void lockRaw() {
+    /** {@link #lock()} without the race point. */
+    private void lockRaw() {
         Thread me = Thread.currentThread();
         if (Kernel.LOCKDEP && holder == me) {
             throw new IllegalStateException("recursive raw spin lock acquisition: " + this);

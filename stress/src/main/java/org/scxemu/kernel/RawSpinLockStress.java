@@ -60,6 +60,23 @@ import org.openjdk.jcstress.infra.results.II_Result;
  * </pre>
  */
 public class RawSpinLockStress {
+    /** A plain counter incremented in critical sections: an overlap loses an increment. */
+    static class Counter {
+        int x;
+
+        /** One critical section under {@code lock}: the counter's value before the increment. */
+        int increment(RawSpinLock lock) {
+            lock.lock();
+            try {
+                int v = x;
+                x = v + 1;
+                return v;
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
     /** How long A waits, at most, to see B queued (bounded: jcstress actors must not wait for each other). */
     static final int WAIT_FOR_QUEUED = 2_000;
 
@@ -68,32 +85,17 @@ public class RawSpinLockStress {
     @Outcome(id = "1, 0, 2", expect = ACCEPTABLE, desc = "second actor's section, then the first's")
     @Outcome(expect = FORBIDDEN, desc = "sections overlapped: an increment lost or the lock left held")
     @State
-    public static class MutualExclusion {
+    public static class MutualExclusion extends Counter {
         final RawSpinLock lock = new RawSpinLock(true);
-        int x;
 
         @Actor
         public void actor1(III_Result r) {
-            lock.lock();
-            try {
-                int v = x;
-                x = v + 1;
-                r.r1 = v;
-            } finally {
-                lock.unlock();
-            }
+            r.r1 = increment(lock);
         }
 
         @Actor
         public void actor2(III_Result r) {
-            lock.lock();
-            try {
-                int v = x;
-                x = v + 1;
-                r.r2 = v;
-            } finally {
-                lock.unlock();
-            }
+            r.r2 = increment(lock);
         }
 
         @Arbiter
@@ -108,20 +110,12 @@ public class RawSpinLockStress {
     @Outcome(id = "0, -1, 1, 0", expect = ACCEPTABLE, desc = "tryLock() found the lock held and failed")
     @Outcome(expect = FORBIDDEN, desc = "sections overlapped, or the lock left held")
     @State
-    public static class LockVsTryLock {
+    public static class LockVsTryLock extends Counter {
         final RawSpinLock lock = new RawSpinLock(true);
-        int x;
 
         @Actor
         public void locker(IIII_Result r) {
-            lock.lock();
-            try {
-                int v = x;
-                x = v + 1;
-                r.r1 = v;
-            } finally {
-                lock.unlock();
-            }
+            r.r1 = increment(lock);
         }
 
         @Actor
@@ -151,32 +145,17 @@ public class RawSpinLockStress {
     @Outcome(id = "1, 0, 2", expect = ACCEPTABLE, desc = "second actor's section, then the first's")
     @Outcome(expect = FORBIDDEN, desc = "sections overlapped: an increment lost or the lock left held")
     @State
-    public static class TestAndSetMutualExclusion {
+    public static class TestAndSetMutualExclusion extends Counter {
         final RawSpinLock lock = new RawSpinLock(false);
-        int x;
 
         @Actor
         public void actor1(III_Result r) {
-            lock.lock();
-            try {
-                int v = x;
-                x = v + 1;
-                r.r1 = v;
-            } finally {
-                lock.unlock();
-            }
+            r.r1 = increment(lock);
         }
 
         @Actor
         public void actor2(III_Result r) {
-            lock.lock();
-            try {
-                int v = x;
-                x = v + 1;
-                r.r2 = v;
-            } finally {
-                lock.unlock();
-            }
+            r.r2 = increment(lock);
         }
 
         @Arbiter
