@@ -73,7 +73,8 @@ public class WakeupCycleBench {
 
     /**
      * The DSQ locks' mode ({@code RawSpinLock}): {@code auto} (queued while the simulated CPUs fit
-     * the host's cores), or forced {@code queued} or {@code test-and-set}.
+     * the host's cores with one to spare, so test-and-set for two CPUs on a 2-core host), or forced
+     * {@code queued} or {@code test-and-set}.
      */
     @Param({"auto"})
     public String dsqLock;
