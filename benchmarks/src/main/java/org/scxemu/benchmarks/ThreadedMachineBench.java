@@ -32,8 +32,8 @@ import org.scxemu.kernel.Kernel;
  * <p>Workload: {@code sleep-wake} with 3 tasks per CPU and short phases (run and sleep 2-20 us
  * each, drawn from seed 1), so that the switch rate is bounded by the emulator, not by the
  * workload's own phases; forked before the CPU threads start, as {@code scx-emu run} does.
- * {@link #cpus}: 1, 2 and 4 simulated CPUs (on a 2-core host, 4 CPU threads oversubscribe it, and
- * the DSQ locks run in their test-and-set mode).
+ * {@link #cpus}: 1, 2 and 4 simulated CPUs (on a 2-core host, 4 CPU threads oversubscribe it; at
+ * 2 and 4 CPUs no host core is spare, so the DSQ locks run in their test-and-set mode).
  *
  * <p>How it counts: the benchmark thread samples the machine's total switch count every
  * {@value #WINDOW_US} us and adds the difference to an {@link AuxCounters} counter, which JMH
