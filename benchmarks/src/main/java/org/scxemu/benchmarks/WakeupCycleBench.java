@@ -23,6 +23,7 @@ import org.scxemu.kernel.Clock;
 import org.scxemu.kernel.CpuMask;
 import org.scxemu.kernel.Ext;
 import org.scxemu.kernel.Kernel;
+import org.scxemu.kernel.RawSpinLock;
 import org.scxemu.kernel.Rq;
 import org.scxemu.kernel.Task;
 
@@ -70,6 +71,14 @@ public class WakeupCycleBench {
     @Param({"simple", "qmap"})
     public String scheduler;
 
+    /**
+     * The DSQ locks' mode ({@code RawSpinLock}): {@code auto} (queued while the simulated CPUs fit
+     * the host's cores with one to spare, so test-and-set for two CPUs on a 2-core host), or forced
+     * {@code queued} or {@code test-and-set}.
+     */
+    @Param({"auto"})
+    public String dsqLock;
+
     private Machine machine;
     private Rq[] rqs;
     private long[] switchesAtStart;
@@ -79,6 +88,7 @@ public class WakeupCycleBench {
     @Setup(Level.Trial)
     public void load(BenchmarkParams params) {
         int cpus = params.getThreads();
+        System.setProperty(RawSpinLock.MODE_PROPERTY, dsqLock);
         machine = Machine.stepped(cpus, new Clock.Manual());
         int ret = machine.load(PickPathBench.scheduler(scheduler));
         if (ret != 0) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package org.scxemu.harness;
 
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.locks.LockSupport;
 import org.scxemu.harness.controlled.ControlledSpec;
 import org.scxemu.harness.controlled.Controller;
@@ -155,11 +156,18 @@ public final class Machine implements AutoCloseable {
             return;
         }
         running = true;
+        // Every CPU thread waits at the gate until all are started: a thread that began its loop
+        // at once would compete for the host's cores with the thread starting the others, which
+        // on a small host made start-up grow with the square of the CPU count (256 CPUs: seconds).
+        CountDownLatch gate = new CountDownLatch(1);
         Clock.Warp warp = warp();
         for (int cpu = 0; cpu < threads.length; cpu++) {
             Rq rq = kernel.rq(cpu);
             int[] slot = {-1};
-            KThread t = new KThread(rq, () -> cpuLoop(rq, slot[0]));
+            KThread t = new KThread(rq, () -> {
+                awaitGate(gate);
+                cpuLoop(rq, slot[0]);
+            });
             slot[0] = warp == null ? -1 : warp.register(t);
             threads[cpu] = t;
             kernel.attachThread(rq, t);
@@ -169,6 +177,7 @@ public final class Machine implements AutoCloseable {
         for (KThread t : threads) {
             t.start();
         }
+        gate.countDown();
         watchdog.setDaemon(true);
         watchdog.start();
     }
@@ -185,6 +194,22 @@ public final class Machine implements AutoCloseable {
      * a skip is woken by the next party to wait, or by this bound if another stays busy meanwhile.
      */
     static final long WARP_PARK_MAX_NS = 1_000_000L;
+
+    /** A CPU thread's first act: wait (uninterruptibly) until every CPU thread is started. */
+    private static void awaitGate(CountDownLatch gate) {
+        boolean interrupted = false;
+        for (;;) {
+            try {
+                gate.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
 
     /** The CPU thread: one pass of the schedule loop, then wait until there is work. */
     private void cpuLoop(Rq rq, int warpSlot) {

@@ -144,11 +144,12 @@ public final class Runner {
                 if (ret < 0) {
                     return RunResult.loadFailed(spec, ret, m.ext().dmesg());
                 }
-                m.start();
                 startNs = k.now();
+                // fork the workload before the CPU threads start: forking while hundreds of CPU threads
+                // run starved the forking thread on a small host; the tasks wait on their runqueues
                 workload.start(k, spec.cpus(), spec.seed());
-                // the duration counts from when every task has been forked (forking thousands of tasks
-                // onto hundreds of CPU threads can take a while on a small host)
+                m.start();
+                // the duration counts from when every task has been forked and every CPU started
                 long start = System.nanoTime();
                 busy0 = CpuStats.busySnapshot(k, k.now());
                 t0 = start;

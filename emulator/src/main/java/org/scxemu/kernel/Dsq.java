@@ -9,8 +9,9 @@ import java.lang.invoke.VarHandle;
  * threaded through {@code p->scx.dsqPrev/dsqNext} (no allocation per insertion).
  *
  * <p>Guards: a local DSQ (one per CPU, embedded in {@code rq->scx}) is protected by its rq lock
- * and its own {@code lock} is null; global and user DSQs are protected by {@code lock}. Lock order
- * is rq lock, then DSQ lock.
+ * and its own {@code lock} is null; global and user DSQs are protected by {@code lock}, a
+ * {@link RawSpinLock} (the kernel's {@code raw_spinlock_t}: waiters spin, FIFO). Lock order is rq
+ * lock, then DSQ lock.
  *
  * <p>{@code nr} is written with WRITE_ONCE (opaque) under the guarding lock and may be read
  * without any lock with READ_ONCE ({@link #readOnceNr}), as {@code balance_scx()} and
@@ -26,7 +27,7 @@ import java.lang.invoke.VarHandle;
 public final class Dsq {
     private volatile long id;
     /** The DSQ lock; null for a local DSQ (the rq lock protects it). */
-    final RacePointLock lock;
+    final RawSpinLock lock;
     /** The owning rq of a local DSQ, else null. */
     final Rq rq;
     Task head;
@@ -44,7 +45,7 @@ public final class Dsq {
     Dsq(long id, Rq localOwner) {
         this.id = id;
         this.rq = localOwner;
-        this.lock = localOwner == null ? new RacePointLock() : null;
+        this.lock = localOwner == null ? new RawSpinLock() : null;
     }
 
     public long id() {

@@ -20,7 +20,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * {@code ./scx-emu stress}'s invariant checker: it listens to the kernel's trace points (it is
@@ -497,7 +496,7 @@ public final class InvariantChecker implements Tracer {
             return false;
         }
         List<Task> tasks = k.tasks(); // before any rq lock: fork takes the task list's lock
-        List<ReentrantLock> held = new ArrayList<>();
+        List<KernelLock> held = new ArrayList<>();
         try {
             for (Rq rq : k.rqs) {
                 if (!rq.lock.tryLock()) {

@@ -95,6 +95,7 @@ public final class Kernel {
         for (int i = 0; i < nrCpus; i++) {
             rqs[i] = new Rq(this, i);
         }
+        RawSpinLock.configureForCpus(nrCpus); // the DSQ locks' mode, before Ext creates the first
         this.ext = new Ext(this);
         this.profile = profile;
         profile.apply();

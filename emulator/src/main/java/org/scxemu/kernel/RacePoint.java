@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 package org.scxemu.kernel;
 
-import java.util.concurrent.locks.ReentrantLock;
-
 /**
  * The core's race windows, as hook points: places where another CPU's interleaving changes the
  * outcome (between the ops-state transitions, inside a cross-CPU move, between a kick and its
@@ -60,10 +58,10 @@ public final class RacePoint {
         /**
          * Called on the thread about to take {@code lock} (an rq, DSQ or pi lock), after
          * {@code at(LOCK)}. Returns true if the hook took the lock for the caller; false to let the
-         * caller block in {@code ReentrantLock.lock()} as usual (the default). A controlled run takes
+         * caller wait in the lock's own {@code lock()} as usual (the default). A controlled run takes
          * it with {@code tryLock()} and, while that fails, hands over to another thread.
          */
-        default boolean acquire(ReentrantLock lock) {
+        default boolean acquire(KernelLock lock) {
             return false;
         }
     }
@@ -92,16 +90,18 @@ public final class RacePoint {
         }
     }
 
-    /** {@link RacePointLock#lock()} with a hook installed: the point, then the hook's acquire or a plain lock. */
-    static void lock(RacePointLock lock) {
+    /**
+     * A kernel lock's {@code lock()} with a hook installed: the point, then the hook's acquire.
+     * Returns true if the hook took {@code lock} for the caller; false if the caller must take it
+     * itself, as usual.
+     */
+    static boolean hookAcquire(KernelLock lock) {
         Hook h = hook;
-        if (h != null) {
-            h.at(LOCK);
-            if (h.acquire(lock)) {
-                return;
-            }
+        if (h == null) {
+            return false;
         }
-        lock.lockRaw();
+        h.at(LOCK);
+        return h.acquire(lock);
     }
 
     /** Installs {@code h} for every point. Called with no CPU running kernel code, or racily. */

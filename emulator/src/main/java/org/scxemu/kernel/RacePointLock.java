@@ -4,12 +4,13 @@ package org.scxemu.kernel;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * A {@link ReentrantLock} whose {@link #lock()} is a race point ({@link RacePoint#LOCK}): the rq
- * locks, the DSQ locks and {@code p->pi_lock}. With no {@link RacePoint.Hook} installed it is a
- * plain {@code ReentrantLock}: the extra test is a {@link StaticKey} the JIT folds to
- * {@code false}. With a hook installed, the hook runs first and may take the lock itself
- * ({@link RacePoint.Hook#acquire}): a controlled run does, so that a thread never blocks on a lock
- * held by a thread the controller has parked; instead it hands over until the lock is free.
+ * A {@link ReentrantLock} whose {@link #lock()} is a race point ({@link RacePoint#LOCK}): the
+ * rq locks and {@code p->pi_lock} (the DSQ locks are {@link RawSpinLock}s). With no
+ * {@link RacePoint.Hook} installed it is a plain {@code ReentrantLock}: the extra test is a
+ * {@link StaticKey} the JIT folds to {@code false}. With a hook installed, the hook runs first
+ * and may take the lock itself ({@link RacePoint.Hook#acquire}): a controlled run does, so that a
+ * thread never blocks on a lock held by a thread the controller has parked; instead it hands
+ * over until the lock is free.
  *
  * <p>Only {@link #lock()} is a race point; {@code tryLock()}, {@code unlock()} and the queries are
  * {@code ReentrantLock}'s own.
@@ -19,7 +20,7 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>Memory consistency effects: those of {@link ReentrantLock}.
  */
-public final class RacePointLock extends ReentrantLock {
+public final class RacePointLock extends ReentrantLock implements KernelLock {
     private static final long serialVersionUID = 1L;
 
     /**
@@ -30,15 +31,8 @@ public final class RacePointLock extends ReentrantLock {
     @Override
     public void lock() {
         assert !isHeldByCurrentThread() : "recursive acquisition of a kernel spinlock (self-deadlock in the kernel)";
-        if (RacePoint.installed()) {
-            RacePoint.lock(this);
-        } else {
+        if (!RacePoint.installed() || !RacePoint.hookAcquire(this)) {
             super.lock();
         }
-    }
-
-    /** {@code ReentrantLock.lock()}, bypassing the race point (for the hook's fallback). */
-    void lockRaw() {
-        super.lock();
     }
 }

@@ -5,12 +5,12 @@ import java.util.ArrayDeque;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.locks.LockSupport;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 import org.scxemu.kernel.Clock;
 import org.scxemu.kernel.Ext;
 import org.scxemu.kernel.KThread;
 import org.scxemu.kernel.Kernel;
+import org.scxemu.kernel.KernelLock;
 import org.scxemu.kernel.RacePoint;
 import org.scxemu.kernel.Rq;
 import org.scxemu.scx.Scx;
@@ -141,7 +141,7 @@ public final class Controller implements RacePoint.Hook {
         Thread thread;
         int state = NEW;
         int point = START;
-        ReentrantLock blockedOn;
+        KernelLock blockedOn;
         /** CPU: the last pass's work (1 before the first pass, so that it runs once). */
         int lastWork = 1;
 
@@ -745,7 +745,7 @@ public final class Controller implements RacePoint.Hook {
     }
 
     @Override
-    public boolean acquire(ReentrantLock lock) {
+    public boolean acquire(KernelLock lock) {
         Participant me = self();
         if (me == null) {
             return false;
