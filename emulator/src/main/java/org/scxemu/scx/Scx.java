@@ -323,4 +323,13 @@ public final class Scx {
     public static int bpf_get_smp_processor_id() {
         return Kfuncs.smpProcessorId();
     }
+
+    /**
+     * scx_ops_error(fmt, ...): ejects the scheduler with SCX_EXIT_ERROR, as the kernel does when
+     * it finds the scheduler at fault (the BPF loader uses it for run-time faults that the
+     * kernel's verifier would have refused at load).
+     */
+    public static void scx_ops_error(String fmt, Object... args) {
+        Kfuncs.opsError(fmt, args);
+    }
 }
