@@ -367,7 +367,8 @@ final class BpfObject {
             Integer base = s == null ? null : secBase.get(s.index());
             if (base != null && li.insnOff() / 8 < s.size() / 8) {
                 String text = li.line().strip();
-                lineOf[base + li.insnOff() / 8] = li.file() + ":" + li.lineNo() + (text.isEmpty() ? "" : ": " + text);
+                String file = li.file().startsWith("./") ? li.file().substring(2) : li.file();
+                lineOf[base + li.insnOff() / 8] = file + ":" + li.lineNo() + (text.isEmpty() ? "" : ": " + text);
             }
         }
         // carry line info forward so every instruction has the line of the statement it belongs to

@@ -184,7 +184,7 @@ final class Memory {
     Bytes bytesAt(long p, int size, String what) {
         Region r = region(p);
         if (r == null) {
-            throw BpfFault.of(p == 0 ? "NULL pointer " + what
+            throw BpfFault.of((p >>> 32) == 0 ? "NULL pointer " + what
                     : "invalid pointer 0x" + Long.toHexString(p) + " " + what);
         }
         if (!(r instanceof Bytes)) {

@@ -488,7 +488,7 @@ final class Vm {
         if (reg instanceof Memory.Obj) {
             return loadObj((Memory.Obj) reg, (int) p, size);
         }
-        throw BpfFault.of(p == 0 ? "NULL pointer dereference (load of " + size + " bytes)"
+        throw BpfFault.of((p >>> 32) == 0 ? "NULL pointer dereference (load of " + size + " bytes at NULL+" + p + ")"
                 : "load through invalid pointer 0x" + Long.toHexString(p));
     }
 
@@ -511,15 +511,15 @@ final class Vm {
             storeObj((Memory.Obj) reg, (int) p, size, v);
             return;
         }
-        throw BpfFault.of(p == 0 ? "NULL pointer dereference (store of " + size + " bytes)"
-                : "store through invalid pointer 0x" + Long.toHexString(p));
+        throw BpfFault.of((p >>> 32) == 0 ? "NULL pointer dereference (store of " + size + " bytes at NULL+" + p
+                + ")" : "store through invalid pointer 0x" + Long.toHexString(p));
     }
 
     private void atomic(long[] r, int d, int s, int off, int imm, int size) {
         long p = r[d] + off;
         Memory.Region reg = mem.region(p);
         if (!(reg instanceof Memory.Bytes)) {
-            throw BpfFault.of(p == 0 ? "NULL pointer dereference (atomic)" : "atomic operation on " + (reg == null
+            throw BpfFault.of((p >>> 32) == 0 ? "NULL pointer dereference (atomic)" : "atomic operation on " + (reg == null
                     ? "an invalid pointer" : reg.name + ", which is not memory"));
         }
         Memory.Bytes b = (Memory.Bytes) reg;
