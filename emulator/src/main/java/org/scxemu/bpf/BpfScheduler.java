@@ -32,6 +32,37 @@ public final class BpfScheduler {
     }
 
     /**
+     * The options for {@code --scheduler bpf:FILE --bpf-set NAME=VALUE... --kernel PROFILE}: the
+     * sets parsed (one line on a malformed one), the kfuncs the profile lacks.
+     */
+    public static Options cliOptions(List<String> sets, String kernelProfile, int cpus, long seed)
+            throws BpfLoadException {
+        Options o = new Options();
+        o.nrCpus = cpus;
+        o.seed = seed;
+        o.profileLacks = profileLacks(kernelProfile);
+        for (String s : sets) {
+            int eq = s.indexOf('=');
+            if (eq <= 0) {
+                throw new BpfLoadException("--bpf-set " + s + ": expected NAME=VALUE");
+            }
+            o.sets.put(s.substring(0, eq), s.substring(eq + 1));
+        }
+        return o;
+    }
+
+    /**
+     * The kfuncs a kernel profile's BPF side does not have: the v7 series and 6.12 predate the
+     * 6.13 names ({@code scx_bpf_dsq_insert} and friends), which the Java API offers as aliases.
+     */
+    public static Set<String> profileLacks(String kernelProfile) {
+        if ("v7".equals(kernelProfile) || "6.12".equals(kernelProfile)) {
+            return Set.of("scx_bpf_dsq_insert", "scx_bpf_dsq_insert_vtime", "scx_bpf_dsq_move_to_local");
+        }
+        return Set.of();
+    }
+
+    /**
      * Loads {@code file}; a malformed or unsupported object is a {@link BpfLoadException} whose
      * message is one line.
      */

@@ -488,8 +488,8 @@ final class Vm {
         if (reg instanceof Memory.Obj) {
             return loadObj((Memory.Obj) reg, (int) p, size);
         }
-        throw BpfFault.of((p >>> 32) == 0 ? "NULL pointer dereference (load of " + size + " bytes at NULL+" + p + ")"
-                : "load through invalid pointer 0x" + Long.toHexString(p));
+        throw BpfFault.of((p >>> 32) == 0 ? "NULL pointer dereference (load of " + size + " bytes at NULL+" + p
+                + ")" : "load through invalid pointer 0x" + Long.toHexString(p));
     }
 
     void store(long p, int size, long v) {
@@ -519,8 +519,9 @@ final class Vm {
         long p = r[d] + off;
         Memory.Region reg = mem.region(p);
         if (!(reg instanceof Memory.Bytes)) {
-            throw BpfFault.of((p >>> 32) == 0 ? "NULL pointer dereference (atomic)" : "atomic operation on " + (reg == null
-                    ? "an invalid pointer" : reg.name + ", which is not memory"));
+            throw BpfFault.of((p >>> 32) == 0 ? "NULL pointer dereference (atomic)"
+                    : "atomic operation on " + (reg == null ? "an invalid pointer"
+                    : reg.name + ", which is not memory"));
         }
         Memory.Bytes b = (Memory.Bytes) reg;
         int o = (int) p;

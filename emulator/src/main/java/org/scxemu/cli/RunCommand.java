@@ -67,6 +67,10 @@ class RunCommand implements Callable<Integer> {
                     + " (';' on Windows).")
     String classpath;
 
+    @Option(names = "--bpf-set", paramLabel = "NAME=VALUE", description = "bpf:FILE: set a global of the object"
+            + " before load, as its loader would (repeatable).")
+    List<String> bpfSets = new java.util.ArrayList<>();
+
     @Option(names = "--cpus", paramLabel = "N", defaultValue = "4",
             description = "Simulated CPUs, 1..256 (default ${DEFAULT-VALUE}).")
     int cpus;
@@ -233,13 +237,17 @@ class RunCommand implements Callable<Integer> {
 
     /** Every check that can fail before anything runs; each failure is one line and exit 2. */
     Schedulers.Entry validate() {
-        boolean userClass = scheduler.startsWith(Schedulers.CLASS_PREFIX);
+        boolean bpf = scheduler.startsWith(Schedulers.BPF_PREFIX);
+        boolean userClass = scheduler.startsWith(Schedulers.CLASS_PREFIX) || bpf;
         Schedulers.Entry entry = userClass ? null : Schedulers.byName(scheduler);
+        if (!bpfSets.isEmpty() && !bpf) {
+            throw usage("--bpf-set: only for --scheduler bpf:FILE");
+        }
         if (entry == null && !userClass) {
             throw usage("--scheduler " + scheduler + ": unknown scheduler; valid: " + Schedulers.names()
                     + ", or class:NAME with --classpath JAR");
         }
-        if (classpath != null && !userClass) {
+        if (classpath != null && (!userClass || bpf)) {
             throw usage("--classpath " + classpath + ": only for --scheduler class:NAME");
         }
         checkRange("--cpus", cpus, CPUS_MIN, Kernel.NR_CPUS_MAX);
@@ -290,7 +298,8 @@ class RunCommand implements Callable<Integer> {
         }
         if (userClass) {
             try {
-                entry = Schedulers.userClass(scheduler, classpath);
+                entry = bpf ? Schedulers.bpfObject(scheduler, bpfSets, kernel, cpus, seed)
+                        : Schedulers.userClass(scheduler, classpath);
             } catch (Schedulers.LoadException e) {
                 throw usage(e.getMessage());
             }

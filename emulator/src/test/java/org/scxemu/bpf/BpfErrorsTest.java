@@ -133,8 +133,8 @@ class BpfErrorsTest {
     void nullDereferenceOfNullablePrev() throws Exception {
         String msg = runUntilEjected("fault_null");
         // prev is NULL when the CPU has nothing to run; p->pid is at offset 72 of the model's task_struct
-        assertTrue(msg.startsWith("program null_dispatch: NULL pointer dereference (load of 4 bytes at NULL+72) at insn"),
-                msg);
+        assertTrue(msg.startsWith(
+                "program null_dispatch: NULL pointer dereference (load of 4 bytes at NULL+72) at insn"), msg);
         assertTrue(msg.endsWith("(fault_null.bpf.c:13: last_prev_pid = prev->pid;)"), msg);
     }
 
