@@ -67,6 +67,10 @@ enum {
 };
 
 enum {
+	BPF_MAX_LOOPS = 8 * 1024 * 1024,
+};
+
+enum {
 	BPF_F_NO_PREALLOC = 1,
 	BPF_F_MMAPABLE = 1024,
 };
@@ -186,6 +190,7 @@ enum scx_public_consts {
 	SCX_OPS_NAME_LEN = 128ULL,
 	SCX_SLICE_DFL = 20000000ULL,
 	SCX_SLICE_INF = 0xffffffffffffffffULL,
+	SCX_CPUPERF_ONE = 1024ULL,
 };
 
 enum scx_ops_flags {
@@ -199,6 +204,7 @@ enum scx_ops_flags {
 enum scx_enq_flags {
 	SCX_ENQ_WAKEUP = 1ULL << 0,
 	SCX_ENQ_HEAD = 1ULL << 4,
+	SCX_ENQ_CPU_SELECTED = 1ULL << 10,
 	SCX_ENQ_PREEMPT = 1ULL << 32,
 	SCX_ENQ_REENQ = 1ULL << 40,
 	SCX_ENQ_LAST = 1ULL << 41,

@@ -131,9 +131,52 @@ final class BpfObject {
         for (ElfFile.Symbol sym : elf.symbols) {
             Memory.Bytes r = sections.get(sym.shndx());
             if (r != null && sym.type() == ElfFile.STT_OBJECT && !sym.name().isEmpty()) {
-                globals.put(sym.name(), new Global(sym.name(), r, (int) sym.value(), (int) sym.size(), r.name));
+                Memory.Bytes grown = resizable(elf, sym, r);
+                if (grown != null) {
+                    sections.put(sym.shndx(), grown);
+                    r = grown;
+                }
+                globals.put(sym.name(), new Global(sym.name(), r, (int) sym.value(), r == grown ? r.len
+                        : (int) sym.size(), r.name));
             }
         }
+        // what a skeleton's loader sets before load: the CPU count and the dump buffer's length
+        Global nr = globals.get("nr_cpu_ids");
+        if (nr != null && nr.section().startsWith(".rodata") && nr.size() == 4) {
+            mem.storeBytes(nr.region(), nr.off(), 4, nrCpus);
+        }
+        for (Global g : List.copyOf(globals.values())) {
+            Global len = globals.get(g.name() + "_len");
+            if (g.name().endsWith("_dump") && g.section().startsWith(".data.") && len != null && len.size() == 4) {
+                mem.storeBytes(len.region(), len.off(), 4, g.size());
+            }
+        }
+    }
+
+    /** UEI_DUMP_DFL_LEN: the dump buffer's size when ops.exit_dump_len is 0. */
+    static final int UEI_DUMP_DFL_LEN = 32768;
+
+    /**
+     * A {@code RESIZABLE_ARRAY()}: a one-element array alone in its own {@code .data.NAME} or
+     * {@code .bss.NAME} section, which the C loader grows before load: to the dump length for
+     * {@code *_dump}, to the number of CPUs otherwise. Returns the grown region, or null.
+     */
+    private Memory.Bytes resizable(ElfFile elf, ElfFile.Symbol sym, Memory.Bytes r) {
+        String sec = r.name;
+        if (!(sec.equals(".data." + sym.name()) || sec.equals(".bss." + sym.name())) || sym.value() != 0
+                || sym.size() != r.len || r.len == 0) {
+            return null;
+        }
+        Btf.Type var = btf.byName(sym.name(), Btf.KIND_VAR);
+        Btf.Type t = var == null ? null : btf.resolve(var.sizeOrType);
+        if (t == null || t.kind != Btf.KIND_ARRAY || t.arrayNelems != 1) {
+            return null;
+        }
+        int n = sym.name().endsWith("_dump") ? UEI_DUMP_DFL_LEN / r.len : nrCpus;
+        byte[] d = new byte[r.len * n];
+        Memory.Bytes grown = new Memory.Bytes(sec, d, 0, d.length, false, true);
+        mem.register(grown);
+        return grown;
     }
 
     private void applySets(Map<String, String> sets) throws BpfLoadException {
@@ -485,6 +528,7 @@ final class BpfObject {
                 if (!missingWeak.contains(n)) {
                     missingWeak.add(n);
                 }
+                callArg[k] = missingWeak.indexOf(n);
                 return;
             }
             throw new BpfLoadException(path + ": program " + progAt(k) + " calls kfunc " + n + ", which "

@@ -201,7 +201,7 @@ final class Vm {
                             } else {
                                 r[0] = kind == BpfObject.CALL_HELPER ? helper(t, o.callArg[pc], r)
                                         : kind == BpfObject.CALL_KFUNC ? kfunc(t, Kfunc.VALUES[o.callArg[pc]], r)
-                                        : missingWeak(pc);
+                                        : missingWeak(o.callArg[pc]);
                                 pc++;
                             }
                             break;
@@ -820,7 +820,8 @@ final class Vm {
                 }
                 return t.rng.nextInt() & 0xffffffffL;
             case 8:
-                return Scx.bpf_get_smp_processor_id();
+                // off a CPU thread (ops.init() runs in the loader's context) the loader is on CPU 0
+                return cpu();
             case 87:
                 return map(r[1], "bpf_map_push_elem").push(r[2], r[3]);
             case 88:
@@ -1024,9 +1025,9 @@ final class Vm {
 
     // --- kfuncs --------------------------------------------------------------------------------
 
-    private long missingWeak(int pc) {
-        throw BpfFault.of("called kfunc that the kernel profile lacks (a weak extern; guard it with"
-                + " bpf_ksym_exists())");
+    private long missingWeak(int which) {
+        throw BpfFault.of("called kfunc " + obj.missingWeak.get(which) + ", which the kernel profile lacks (a weak"
+                + " extern; guard it with bpf_ksym_exists())");
     }
 
     private long kfunc(VmThread t, Kfunc k, long[] r) {
