@@ -362,39 +362,10 @@ final class BpfObject {
                 total += s.size() / 8;
             }
         }
-        code = new int[total];
-        dst = new int[total];
-        src = new int[total];
-        off = new int[total];
-        imm = new int[total];
-        imm64 = new long[total];
-        callKind = new int[total];
-        callArg = new int[total];
-        lineOf = new String[total];
-        ByteBuffer b = elf.buf();
+        allocImage(total);
         for (ElfFile.Section s : exec) {
-            int base = secBase.get(s.index());
-            for (int i = 0; i < s.size() / 8; i++) {
-                int p = s.offset() + i * 8;
-                int k = base + i;
-                code[k] = elf.bytes[p] & 0xff;
-                dst[k] = elf.bytes[p + 1] & 0xf;
-                src[k] = (elf.bytes[p + 1] >> 4) & 0xf;
-                off[k] = b.getShort(p + 2);
-                imm[k] = b.getInt(p + 4);
-            }
-            for (int i = 0; i < s.size() / 8; i++) {
-                int k = base + i;
-                if (code[k] == 0x18) {
-                    if (i + 1 >= s.size() / 8) {
-                        throw elf.fail("truncated LD_IMM64 in " + s.name());
-                    }
-                    imm64[k] = (imm[k] & 0xffffffffL) | ((long) imm[k + 1] << 32);
-                    i++;
-                } else if (code[k] == 0x85) {
-                    callKind[k] = src[k] == 1 ? CALL_LOCAL : CALL_HELPER;
-                    callArg[k] = src[k] == 1 ? k + imm[k] + 1 : imm[k];
-                }
+            if (!decode(elf.bytes, s.offset(), s.size() / 8, secBase.get(s.index()))) {
+                throw elf.fail("truncated LD_IMM64 in " + s.name());
             }
         }
         for (ElfFile.Symbol sym : elf.symbols) {
@@ -426,6 +397,62 @@ final class BpfObject {
                 }
             }
         }
+    }
+
+    private void allocImage(int total) {
+        code = new int[total];
+        dst = new int[total];
+        src = new int[total];
+        off = new int[total];
+        imm = new int[total];
+        imm64 = new long[total];
+        callKind = new int[total];
+        callArg = new int[total];
+        lineOf = new String[total];
+    }
+
+    /** Decodes {@code n} instructions at {@code bytes[p0..]} into slots {@code base..}; false if truncated. */
+    private boolean decode(byte[] bytes, int p0, int n, int base) {
+        ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < n; i++) {
+            int p = p0 + i * 8;
+            int k = base + i;
+            code[k] = bytes[p] & 0xff;
+            dst[k] = bytes[p + 1] & 0xf;
+            src[k] = (bytes[p + 1] >> 4) & 0xf;
+            off[k] = b.getShort(p + 2);
+            imm[k] = b.getInt(p + 4);
+        }
+        for (int i = 0; i < n; i++) {
+            int k = base + i;
+            if (code[k] == 0x18) {
+                if (i + 1 >= n) {
+                    return false;
+                }
+                imm64[k] = (imm[k] & 0xffffffffL) | ((long) imm[k + 1] << 32);
+                i++;
+            } else if (code[k] == 0x85) {
+                callKind[k] = src[k] == 1 ? CALL_LOCAL : CALL_HELPER;
+                callArg[k] = src[k] == 1 ? k + imm[k] + 1 : imm[k];
+            }
+        }
+        return true;
+    }
+
+    /** A bare image of raw instructions, one program "prog" (the instruction-level tests). */
+    BpfObject(long[] insns) {
+        path = "insns";
+        fileName = "insns";
+        nrCpus = 1;
+        profileLacks = Set.of();
+        btf = null;
+        allocImage(insns.length);
+        ByteBuffer b = ByteBuffer.allocate(insns.length * 8).order(ByteOrder.LITTLE_ENDIAN);
+        for (long x : insns) {
+            b.putLong(x);
+        }
+        decode(b.array(), 0, insns.length, 0);
+        progs.add(new Prog("prog", "insns", 0, insns.length));
     }
 
     private void relocate(ElfFile elf) throws BpfLoadException {
