@@ -10,7 +10,8 @@ import org.scxemu.kernel.Task;
 
 /**
  * The single address space a loaded BPF object runs in. A BPF pointer is a 64-bit value whose
- * upper 32 bits name a <em>region</em> and whose lower 32 bits are the byte offset in it; region 0
+ * upper 32 bits name a <em>region</em> and whose lower 32 bits are the signed byte offset in it
+ * (so {@code ptr - 8} of a region's start is out of bounds of that region, not in the one before); region 0
  * is NULL, so a NULL test and pointer arithmetic work as in the kernel, and a pointer survives
  * being spilled to the stack or stored in a map (it is only a number).
  *
@@ -139,9 +140,15 @@ final class Memory {
         }
     }
 
+    /** A pointer into region 0: NULL, or NULL plus a field offset. */
+    static boolean isNull(long p) {
+        return ((p + 0x8000_0000L) >>> 32) == 0;
+    }
+
     /** The region {@code p} points into, or null (NULL or a dangling pointer). */
     Region region(long p) {
-        long id = p >>> 32;
+        // the offset is signed: a pointer moved below its region's start stays in that region
+        long id = (p + 0x8000_0000L) >>> 32;
         Region[] t = table;
         return id > 0 && id < t.length ? t[(int) id] : null;
     }
@@ -184,7 +191,7 @@ final class Memory {
     Bytes bytesAt(long p, int size, String what) {
         Region r = region(p);
         if (r == null) {
-            throw BpfFault.of((p >>> 32) == 0 ? "NULL pointer " + what
+            throw BpfFault.of(isNull(p) ? "NULL pointer " + what
                     : "invalid pointer 0x" + Long.toHexString(p) + " " + what);
         }
         if (!(r instanceof Bytes)) {

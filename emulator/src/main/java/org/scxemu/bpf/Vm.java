@@ -488,7 +488,7 @@ final class Vm {
         if (reg instanceof Memory.Obj) {
             return loadObj((Memory.Obj) reg, (int) p, size);
         }
-        throw BpfFault.of((p >>> 32) == 0 ? "NULL pointer dereference (load of " + size + " bytes at NULL+" + p
+        throw BpfFault.of(Memory.isNull(p) ? "NULL pointer dereference (load of " + size + " bytes at NULL+" + p
                 + ")" : "load through invalid pointer 0x" + Long.toHexString(p));
     }
 
@@ -511,7 +511,7 @@ final class Vm {
             storeObj((Memory.Obj) reg, (int) p, size, v);
             return;
         }
-        throw BpfFault.of((p >>> 32) == 0 ? "NULL pointer dereference (store of " + size + " bytes at NULL+" + p
+        throw BpfFault.of(Memory.isNull(p) ? "NULL pointer dereference (store of " + size + " bytes at NULL+" + p
                 + ")" : "store through invalid pointer 0x" + Long.toHexString(p));
     }
 
@@ -519,7 +519,7 @@ final class Vm {
         long p = r[d] + off;
         Memory.Region reg = mem.region(p);
         if (!(reg instanceof Memory.Bytes)) {
-            throw BpfFault.of((p >>> 32) == 0 ? "NULL pointer dereference (atomic)"
+            throw BpfFault.of(Memory.isNull(p) ? "NULL pointer dereference (atomic)"
                     : "atomic operation on " + (reg == null ? "an invalid pointer"
                     : reg.name + ", which is not memory"));
         }
@@ -599,6 +599,10 @@ final class Vm {
     // --- kernel objects ----------------------------------------------------------------------------
 
     private long loadObj(Memory.Obj reg, int o, int size) {
+        if (o < 0 || o + size > reg.size) {
+            throw BpfFault.of("out-of-bounds load of " + size + " bytes at offset " + o + " of " + reg.name + " ("
+                    + reg.size + " bytes)");
+        }
         Object x = reg.obj;
         if (x instanceof Task) {
             return loadTask((Task) x, o, size);
@@ -610,6 +614,10 @@ final class Vm {
     }
 
     private void storeObj(Memory.Obj reg, int o, int size, long v) {
+        if (o < 0 || o + size > reg.size) {
+            throw BpfFault.of("out-of-bounds store of " + size + " bytes at offset " + o + " of " + reg.name + " ("
+                    + reg.size + " bytes)");
+        }
         if (!(reg.obj instanceof Task)) {
             throw BpfFault.of("store into " + reg.name + ", which BPF cannot write");
         }
