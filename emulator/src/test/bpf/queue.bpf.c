@@ -112,7 +112,11 @@ SCX_OP(q_dispatch)
 		tctx = bpf_task_storage_get(&task_ctxs, p, 0, 0);
 		if (tctx)
 			tctx->last_cpu = cpu;
-		scx_bpf_dispatch(p, SCX_DSQ_LOCAL, SCX_SLICE_DFL, 0);
+		/* a task whose affinity excludes this CPU goes to the global DSQ for another CPU */
+		if (bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
+			scx_bpf_dispatch(p, SCX_DSQ_LOCAL, SCX_SLICE_DFL, 0);
+		else
+			scx_bpf_dispatch(p, SCX_DSQ_GLOBAL, SCX_SLICE_DFL, 0);
 		bpf_task_release(p);
 		__sync_fetch_and_add(&nr_dispatched, 1);
 		cnt = bpf_map_lookup_elem(&per_cpu_disp, &key);
