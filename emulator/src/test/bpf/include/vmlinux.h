@@ -264,6 +264,11 @@ enum scx_exit_kind {
 	SCX_EXIT_ERROR_STALL = 1026,
 };
 
+enum scx_exit_code {
+	SCX_ECODE_RSN_HOTPLUG = 1ULL << 32,
+	SCX_ECODE_ACT_RESTART = 1ULL << 48,
+};
+
 enum scx_cpu_preempt_reason {
 	SCX_CPU_PREEMPT_RT = 0,
 	SCX_CPU_PREEMPT_DL = 1,

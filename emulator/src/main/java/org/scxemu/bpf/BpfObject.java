@@ -27,7 +27,7 @@ import java.util.Set;
 final class BpfObject {
     /** Helpers the engine implements, by id. */
     static final Set<Integer> HELPERS = Set.of(1, 2, 3, 5, 6, 7, 8, 87, 88, 89, 93, 94, 113, 115, 156, 157, 169,
-            170, 171, 172, 181, 195);
+            170, 171, 172, 181, 182, 195);
 
     static final int CALL_HELPER = 0;
     static final int CALL_LOCAL = 1;

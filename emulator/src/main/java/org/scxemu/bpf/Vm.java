@@ -872,6 +872,16 @@ final class Vm {
             }
             case 181:
                 return loop(r[1], r[2], r[3]);
+            case 182: { // bpf_strncmp(s1, s1_sz, s2): strncmp(s1, s2, s1_sz)
+                for (int i = 0; i < (int) r[2]; i++) {
+                    int a = (int) load(r[1] + i, 1);
+                    int b = (int) load(r[3] + i, 1);
+                    if (a != b || a == 0) {
+                        return a - b;
+                    }
+                }
+                return 0;
+            }
             case 195:
                 return map(r[1], "bpf_map_lookup_percpu_elem").lookupPercpu(r[2], (int) r[3]);
             default:
