@@ -47,6 +47,11 @@ class BpfQueueTest {
             assertEquals(enq, BpfScheduler.global(s, "nr_enqueued") + BpfScheduler.global(s, "nr_reenqueued")
                     + BpfScheduler.global(s, "nr_lost"));
             assertTrue(BpfScheduler.global(s, "nr_dispatched") > 0);
+            // the counter under bpf_spin_lock lost no update although four CPUs raced on it
+            BpfOps b = (BpfOps) s;
+            BpfMap.ArrayMap locked = (BpfMap.ArrayMap) b.obj.maps.get("locked");
+            assertEquals(enq, b.vm.mem.loadBytes(locked.values[0], 8, 8));
+            assertEquals(0, b.vm.mem.loadBytes(locked.values[0], 0, 4), "lock left held");
         }
     }
 
