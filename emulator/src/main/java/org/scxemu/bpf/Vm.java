@@ -1226,34 +1226,42 @@ final class Vm {
             long v = ai < n ? data[ai] : 0;
             ai++;
             boolean wide = longs > 0;
-            switch (conv) {
-                case 'd':
-                case 'i':
-                    out.append(String.format(spec + "d", wide ? v : (long) (int) v));
-                    break;
-                case 'u':
-                    out.append(String.format(spec + "s", Long.toUnsignedString(wide ? v : v & 0xffffffffL)));
-                    break;
-                case 'x':
-                case 'X':
-                case 'o':
-                    out.append(String.format(spec.toString() + conv, wide ? v : v & 0xffffffffL));
-                    break;
-                case 'c':
-                    out.append((char) (v & 0xff));
-                    break;
-                case 'p':
-                    out.append("0x").append(Long.toHexString(v));
-                    break;
-                case 's':
-                    out.append(String.format(spec + "s", v == 0 ? "(null)" : string(v, 1024)));
-                    break;
-                default:
-                    out.append(fmt, i, j + 1);
-                    break;
+            try {
+                conversion(out, spec.toString(), conv, v, wide);
+            } catch (java.util.IllegalFormatException e) {
+                out.append(fmt, i, j + 1); // a flag Java's formatter refuses: the spec verbatim
             }
             i = j;
         }
         return out.toString();
+    }
+
+    private void conversion(StringBuilder out, String spec, char conv, long v, boolean wide) {
+        switch (conv) {
+            case 'd':
+            case 'i':
+                out.append(String.format(spec + "d", wide ? v : (long) (int) v));
+                break;
+            case 'u':
+                out.append(String.format(spec + "s", Long.toUnsignedString(wide ? v : v & 0xffffffffL)));
+                break;
+            case 'x':
+            case 'X':
+            case 'o':
+                out.append(String.format(spec + conv, wide ? v : v & 0xffffffffL));
+                break;
+            case 'c':
+                out.append((char) (v & 0xff));
+                break;
+            case 'p':
+                out.append("0x").append(Long.toHexString(v));
+                break;
+            case 's':
+                out.append(String.format(spec + "s", v == 0 ? "(null)" : string(v, 1024)));
+                break;
+            default:
+                out.append(spec).append(conv);
+                break;
+        }
     }
 }
