@@ -74,6 +74,9 @@ class RunCommand implements Callable<Integer> {
             description = "class:NAME: an option for the user scheduler (repeatable), given to its public"
                     + " constructor taking a Map<String, String>, as a BPF loader sets rodata knobs.")
     List<String> schedOpts;
+    @Option(names = "--bpf-set", paramLabel = "NAME=VALUE", description = "bpf:FILE: set a global of the object"
+            + " before load, as its loader would (repeatable).")
+    List<String> bpfSets = new java.util.ArrayList<>();
 
     @Option(names = "--cpus", paramLabel = "N", defaultValue = "4",
             description = "Simulated CPUs, 1..256 (default ${DEFAULT-VALUE}).")
@@ -266,13 +269,17 @@ class RunCommand implements Callable<Integer> {
 
     /** Every check that can fail before anything runs; each failure is one line and exit 2. */
     Schedulers.Entry validate() {
-        boolean userClass = scheduler.startsWith(Schedulers.CLASS_PREFIX);
+        boolean bpf = scheduler.startsWith(Schedulers.BPF_PREFIX);
+        boolean userClass = scheduler.startsWith(Schedulers.CLASS_PREFIX) || bpf;
         Schedulers.Entry entry = userClass ? null : Schedulers.byName(scheduler);
+        if (!bpfSets.isEmpty() && !bpf) {
+            throw usage("--bpf-set: only for --scheduler bpf:FILE");
+        }
         if (entry == null && !userClass) {
             throw usage("--scheduler " + scheduler + ": unknown scheduler; valid: " + Schedulers.names()
                     + ", or class:NAME with --classpath JAR");
         }
-        if (classpath != null && !userClass) {
+        if (classpath != null && (!userClass || bpf)) {
             throw usage("--classpath " + classpath + ": only for --scheduler class:NAME");
         }
         checkRange("--cpus", cpus, CPUS_MIN, Kernel.NR_CPUS_MAX);
@@ -329,7 +336,8 @@ class RunCommand implements Callable<Integer> {
         Map<String, String> opts = parseSchedOpts(userClass);
         if (userClass) {
             try {
-                entry = Schedulers.userClass(scheduler, classpath, opts);
+                entry = bpf ? Schedulers.bpfObject(scheduler, bpfSets, kernel, cpus, seed)
+                        : Schedulers.userClass(scheduler, classpath, opts);
             } catch (Schedulers.LoadException e) {
                 throw usage(e.getMessage());
             }

@@ -296,6 +296,35 @@ final class Schedulers {
         }
     }
 
+    /** {@code --scheduler bpf:FILE.bpf.o}: a clang-compiled sched_ext object (package org.scxemu.bpf). */
+    static final String BPF_PREFIX = "bpf:";
+
+    /**
+     * Loads the object now, so a malformed one is refused before anything runs; the factory hands
+     * out that instance first and a fresh load for every later run (stress --search).
+     */
+    static Entry bpfObject(String scheduler, List<String> sets, String kernel, int cpus, long seed)
+            throws LoadException {
+        Path file = Path.of(scheduler.substring(BPF_PREFIX.length()));
+        try {
+            org.scxemu.bpf.BpfScheduler.Options o = org.scxemu.bpf.BpfScheduler.cliOptions(sets, kernel, cpus, seed);
+            SchedExtOps[] first = {org.scxemu.bpf.BpfScheduler.load(file, o)};
+            return new Entry(scheduler, "BPF object " + file, Set.of(), (given, applied, n) -> {
+                applied.put("object", file.toString());
+                applied.putAll(o.sets);
+                SchedExtOps ops = first[0];
+                first[0] = null;
+                try {
+                    return ops != null ? ops : org.scxemu.bpf.BpfScheduler.load(file, o);
+                } catch (org.scxemu.bpf.BpfLoadException e) {
+                    throw new IllegalStateException(e.getMessage(), e);
+                }
+            });
+        } catch (org.scxemu.bpf.BpfLoadException e) {
+            throw new LoadException(e.getMessage());
+        }
+    }
+
     /** A fresh, ordered map for {@link Factory#create}'s {@code applied}. */
     static Map<String, Object> newApplied() {
         return new LinkedHashMap<>();

@@ -261,6 +261,11 @@ public final class Kfuncs {
         ctx.kernel.ext.scxOpsExitKind(SCX_EXIT_ERROR_BPF, 0, null, fmt, args);
     }
 
+    /** scx_ops_error(): an error the emulator found in the scheduler itself, SCX_EXIT_ERROR. */
+    public static void opsError(String fmt, Object... args) {
+        ExecCtx.currentAny().kernel.ext.scxOpsError(fmt, args);
+    }
+
     /** scx_bpf_dump_bstr() */
     public static void dump(String fmt, Object... args) {
         ExecCtx ctx = enter(Kfunc.DUMP);

@@ -333,4 +333,13 @@ public final class Scx implements ScxConsts {
     public static int bpf_get_prandom_u32() {
         return Kfuncs.prandomU32();
     }
+
+    /**
+     * scx_ops_error(fmt, ...): ejects the scheduler with SCX_EXIT_ERROR, as the kernel does when
+     * it finds the scheduler at fault (the BPF loader uses it for run-time faults that the
+     * kernel's verifier would have refused at load).
+     */
+    public static void scx_ops_error(String fmt, Object... args) {
+        Kfuncs.opsError(fmt, args);
+    }
 }
