@@ -46,7 +46,7 @@ import org.scxemu.scx.SchedExtOps;
  * <p>It is the hot path every scheduler pays for, measured without thread hand-offs, so its
  * allocation rate ({@code -prof gc}, B/op) is the emulator's own: the design wants 0 in steady
  * state. The manual clock never moves, so ticks, timers and the watchdog stay out of the
- * measurement. No wakeup is involved ({@code select_cpu} and {@code ttwu} are issue 6's full
+ * measurement. No wakeup is involved ({@code select_cpu} and {@code ttwu} are the wakeup benchmark's full
  * cycle).
  *
  * <p>Only one scheduler may be loaded per JVM, as in a kernel: each trial loads it in

@@ -19,7 +19,7 @@ import org.scxemu.kernel.StaticKey;
  * <p>The design requires that the seed's {@code scx_ops_cpu_preempt} key "costs nothing when
  * off": a {@code MutableCallSite} whose constant target C2 folds into the caller, so that
  * {@code if (KEY.enabled())} compiles to nothing at all, like a patched jump label. This
- * benchmark checks that claim for the guard in isolation, before the pick-path benchmark (issue 6)
+ * benchmark checks that claim for the guard in isolation, before the pick-path benchmark
  * checks it in the real {@code scx_next_task_picked()}. Every benchmark method has the same shape,
  * {@code return check ? slow : fast;}, with {@code slow} and {@code fast} non-final fields so that
  * only the check can be folded; the returned value goes to JMH's Blackhole. The variants, each

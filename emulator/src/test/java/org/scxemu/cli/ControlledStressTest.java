@@ -19,8 +19,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * {@code stress --controlled} (issue 9): the same seed gives byte-identical JSON, report and
- * trace; the two known races of the stress issue are found in the kernel profiles that have them,
+ * {@code stress --controlled}: the same seed gives byte-identical JSON, report and
+ * trace; the two known races are found in the kernel profiles that have them,
  * each at a hard-coded seed (found with {@code --search}) that reproduces it at the same step on
  * every rerun, and are not found in the profiles that fixed them over the same seeds; the search
  * and its bad combinations.

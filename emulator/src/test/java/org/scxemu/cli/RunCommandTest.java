@@ -39,7 +39,7 @@ class RunCommandTest {
         return TinyJson.parse(Files.readString(json, StandardCharsets.UTF_8));
     }
 
-    /** Issue 2's "done when": the default scenario exits 0 and its JSON has the design's fields. */
+    /** The default scenario exits 0 and its JSON has the design's fields. */
     @Test
     void simpleRunExitsZeroAndWritesTheDesignsJson() throws IOException {
         Path json = dir.resolve("out.json");
@@ -102,7 +102,7 @@ class RunCommandTest {
     }
 
     /**
-     * Issue 3's "done when", as the kernel does it: qmap's cpu_release fires on the CPUs the RT
+     * The seed's feature, as the kernel does it: qmap's cpu_release fires on the CPUs the RT
      * tasks take, re-enqueues their local DSQs, and each release window is closed by balance_scx()
      * (release_windows). qmap implements no ops.cpu_acquire, so the kernel never calls it: the op
      * count stays 0 while the windows still close.
@@ -154,7 +154,7 @@ class RunCommandTest {
     }
 
     /**
-     * Issue 4's trace: a qmap rt-preempt run gives valid JSON trace events, one track per CPU with
+     * The trace: a qmap rt-preempt run gives valid JSON trace events, one track per CPU with
      * the tasks that ran there, cpu_release events on the CPUs the higher classes took (RT ones
      * with SCX_CPU_PREEMPT_RT), per-task wait slices, and the exit.
      */
@@ -290,7 +290,7 @@ class RunCommandTest {
     }
 
     /**
-     * Issue 8: central and pair run from the command line, print their [SEQ n] stats blocks, and
+     * central and pair run from the command line, print their [SEQ n] stats blocks, and
      * pair's JSON carries the pairing-violation counter in workload_metrics.
      */
     @Test

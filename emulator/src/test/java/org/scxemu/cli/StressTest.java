@@ -25,7 +25,7 @@ import org.scxemu.harness.workload.Workloads;
 import org.scxemu.kernel.Tracer;
 
 /**
- * {@code scx-emu stress} (issue 7): every example scheduler survives full chaos on 2, 4 and 8
+ * {@code scx-emu stress}: every example scheduler survives full chaos on 2, 4 and 8
  * CPUs with zero violations (a short form of the 60 s runs in docs/results.md); the two races found
  * upstream in 2025 are found in the kernel profiles that have them and not in the ones that fixed
  * them; and the CLI reports a violation with exit status 3.

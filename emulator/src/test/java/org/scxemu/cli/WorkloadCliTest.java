@@ -21,7 +21,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.scxemu.harness.TinyJson;
 
 /**
- * Issue 4's workloads from the CLI: hackbench, schbench, mixed and a workload file each run under
+ * The workloads from the CLI: hackbench, schbench, mixed and a workload file each run under
  * {@code simple} and {@code qmap}, and their {@code workload_metrics} are consistent (every message
  * and request counted once, percentiles ordered); every bad workload file is one line naming the
  * line and the field, and exit 2.

@@ -145,7 +145,7 @@ class Selftests612Test {
 
         @Override
         public void enqueue(Task p, long enqFlags) {
-            scx_bpf_dispatch(p, SCX_DSQ_GLOBAL, SCX_SLICE_DFL, enqFlags);
+            scx_bpf_dispatch(p, 0 /* DSQ_ID */, SCX_SLICE_DFL, enqFlags);
         }
 
         @Override
@@ -154,7 +154,7 @@ class Selftests612Test {
 
         @Override
         public void dispatch(int cpu, Task prev) {
-            scx_bpf_consume(SCX_DSQ_GLOBAL);
+            scx_bpf_consume(0 /* DSQ_ID */);
         }
 
         @Override
@@ -529,13 +529,13 @@ class Selftests612Test {
                     @Override
                     public void enqueue(Task p, long enqFlags) {
                         maybeExit("enqueue");
-                        scx_bpf_dispatch(p, SCX_DSQ_GLOBAL, SCX_SLICE_DFL, enqFlags);
+                        scx_bpf_dispatch(p, 0 /* DSQ_ID */, SCX_SLICE_DFL, enqFlags);
                     }
 
                     @Override
                     public void dispatch(int cpu, Task prev) {
                         maybeExit("dispatch");
-                        scx_bpf_consume(SCX_DSQ_GLOBAL);
+                        scx_bpf_consume(0 /* DSQ_ID */);
                     }
 
                     @Override
@@ -552,7 +552,7 @@ class Selftests612Test {
                     @Override
                     public int init() {
                         maybeExit("init");
-                        return 0;
+                        return scx_bpf_create_dsq(0 /* DSQ_ID */, -1);
                     }
                 }));
                 s.fork(new Kernel.TaskSpec().comm("w").behavior(Stepped.sleeper(200_000L, 300_000L)));

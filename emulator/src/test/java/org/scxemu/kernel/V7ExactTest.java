@@ -12,7 +12,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.scxemu.scx.SchedExtOps;
 
 /**
- * Defects of the default profile found against the v7 series (issue 14, part 1): each test here
+ * Defects of the default profile found against the v7 series: each test here
  * failed before its fix.
  */
 class V7ExactTest {
