@@ -13,7 +13,6 @@ import org.scxemu.harness.KernelProfile;
 import org.scxemu.harness.RunResult;
 import org.scxemu.harness.RunSpec;
 import org.scxemu.harness.Runner;
-import org.scxemu.harness.controlled.Carriers;
 import org.scxemu.harness.controlled.ControlledSpec;
 import org.scxemu.harness.controlled.Controller;
 import org.scxemu.harness.controlled.HandOverTrace;
@@ -459,8 +458,7 @@ class RunCommand implements Callable<Integer> {
         Runner.ControlledRun cr;
         RunResult r;
         try {
-            // on a JVM with virtual threads the driver shares the participants' carrier (see Carriers)
-            cr = cs == null ? null : Carriers.drive(() -> Runner.runControlled(rs, cs, ops, w, listener, tracer));
+            cr = cs == null ? null : Runner.runControlled(rs, cs, ops, w, listener, tracer);
             r = cr != null ? cr.result() : Runner.run(rs, ops, w, listener, tracer);
         } finally {
             if (progress != null) {

@@ -12,7 +12,6 @@ import org.scxemu.harness.KernelProfile;
 import org.scxemu.harness.RunResult;
 import org.scxemu.harness.RunSpec;
 import org.scxemu.harness.Runner;
-import org.scxemu.harness.controlled.Carriers;
 import org.scxemu.harness.controlled.ControlledSpec;
 import org.scxemu.harness.controlled.Controller;
 import org.scxemu.harness.controlled.HandOverTrace;
@@ -242,9 +241,8 @@ final class StressCommand extends RunCommand {
             return StressRunner.run(rs, factory, w, setup.cfg(), setup.stallLimitNs(), setup.speed(), listener,
                     tracer);
         }
-        // on a JVM with virtual threads the driver shares the participants' carrier (see Carriers)
-        StressRunner.Outcome o = Carriers.drive(() -> StressRunner.runControlled(rs, setup.cs().withSeed(rs.seed()),
-                factory, w, setup.cfg(), setup.stallLimitNs(), listener, tracer));
+        StressRunner.Outcome o = StressRunner.runControlled(rs, setup.cs().withSeed(rs.seed()),
+                factory, w, setup.cfg(), setup.stallLimitNs(), listener, tracer);
         if (rates && o.result.section("exploration") != null) {
             @SuppressWarnings("unchecked")
             Map<String, Object> e = (Map<String, Object>) o.result.section("exploration");

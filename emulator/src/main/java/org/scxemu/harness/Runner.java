@@ -9,6 +9,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
+import org.scxemu.harness.controlled.Carriers;
 import org.scxemu.harness.controlled.ControlledSpec;
 import org.scxemu.harness.controlled.Controller;
 import org.scxemu.harness.workload.Workload;
@@ -68,36 +69,74 @@ public final class Runner {
                 spec.kernelProfile().core));
         // The run's body runs on its own thread: a scheduler op stuck on it (a fork's enqueue, the
         // listener's statsLine(), ops.init()) must not take the caller with it.
-        FutureTask<RunResult> body = new FutureTask<>(() -> g.body(listener));
-        Thread t = new Thread(body, "scx-harness");
-        t.setDaemon(true);
-        t.start();
-        long stuckSeen = 0;
-        for (;;) {
-            try {
-                return body.get(POLL_NS, TimeUnit.NANOSECONDS);
-            } catch (TimeoutException e) {
-                OpWatch.Stuck stuck = g.watch.stuck();
-                if (stuck != null) {
-                    long now = System.nanoTime();
-                    if (stuckSeen == 0) {
-                        stuckSeen = now;
-                    } else if (now - stuckSeen > ABANDON_NS) {
-                        return g.abandon(stuck);
+        Bounded<RunResult> b = new Bounded<>();
+        b.watch = g.watch;
+        return b.run(() -> g.body(listener, b), g::abandon);
+    }
+
+    /**
+     * A run's body on its own thread, and the caller's bounded wait for it: once the run's
+     * {@link OpWatch} reports a stuck op, the caller waits {@link #ABANDON_NS} more, then gives
+     * up on the body (it may be stuck in the scheduler's code for ever) and reports the run itself
+     * from what the machine holds. Whoever {@link #claim}s first reports: the body claims before it
+     * collects its result, the caller before it abandons. Used by every mode (run, run
+     * --controlled, stress, stress --controlled).
+     *
+     * <p>Threads: {@link #watch} is set by the body (or before it starts) and read by the caller
+     * (volatile); {@link #run} is called on the caller's thread, which must be a platform thread
+     * (a virtual one may share the stuck op's carrier).
+     */
+    public static final class Bounded<T> {
+        /** The run's op watchdog, once started (volatile: set by the body, read by the caller). */
+        public volatile OpWatch watch;
+        private final AtomicBoolean finished = new AtomicBoolean();
+
+        /** Takes the right to report the run; false when the other side already has it. */
+        public boolean claim() {
+            return finished.compareAndSet(false, true);
+        }
+
+        /**
+         * Runs {@code body} on a daemon thread and returns what it returns, or, when an op is
+         * stuck and the body does not end {@link #ABANDON_NS} later, what {@code abandon} makes of
+         * the stuck op (called on this thread, after a successful {@link #claim}).
+         */
+        public T run(java.util.function.Supplier<T> body, java.util.function.Function<OpWatch.Stuck, T> abandon) {
+            FutureTask<T> task = new FutureTask<>(body::get);
+            Thread t = new Thread(task, "scx-harness");
+            t.setDaemon(true);
+            t.start();
+            long stuckSeen = 0;
+            for (;;) {
+                try {
+                    return task.get(POLL_NS, TimeUnit.NANOSECONDS);
+                } catch (TimeoutException e) {
+                    OpWatch w = watch;
+                    OpWatch.Stuck stuck = w == null ? null : w.stuck();
+                    if (stuck != null) {
+                        long now = System.nanoTime();
+                        if (stuckSeen == 0) {
+                            stuckSeen = now;
+                        } else if (now - stuckSeen > ABANDON_NS && claim()) {
+                            return abandon.apply(stuck);
+                        }
                     }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    OpWatch w = watch;
+                    if (claim()) {
+                        return abandon.apply(w == null ? null : w.stuck());
+                    }
+                } catch (ExecutionException e) {
+                    Throwable c = e.getCause();
+                    if (c instanceof RuntimeException) {
+                        throw (RuntimeException) c;
+                    }
+                    if (c instanceof Error) {
+                        throw (Error) c;
+                    }
+                    throw new IllegalStateException(c);
                 }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return g.abandon(g.watch.stuck());
-            } catch (ExecutionException e) {
-                Throwable c = e.getCause();
-                if (c instanceof RuntimeException) {
-                    throw (RuntimeException) c;
-                }
-                if (c instanceof Error) {
-                    throw (Error) c;
-                }
-                throw new IllegalStateException(c);
             }
         }
     }
@@ -125,7 +164,6 @@ public final class Runner {
         volatile long[] busy0;
         volatile long endNs;
         volatile long elapsed;
-        private final AtomicBoolean finished = new AtomicBoolean();
 
         Session(RunSpec spec, SchedExtOps ops, Workload workload, Machine m) {
             this.spec = spec;
@@ -136,7 +174,7 @@ public final class Runner {
             m.kernel().seedPrandom(spec.seed());
         }
 
-        RunResult body(Listener listener) {
+        RunResult body(Listener listener, Bounded<RunResult> bound) {
             boolean wedged = false;
             try {
                 Kernel k = m.kernel();
@@ -188,7 +226,7 @@ public final class Runner {
                     wedged = !unloadOrStuck(m, watch);
                 }
                 wedged = wedged || !awaitDisabledOrStuck(m, watch);
-                if (!finished.compareAndSet(false, true)) {
+                if (!bound.claim()) {
                     wedged = true;
                     return null; // the caller gave up on this body and reported the run itself
                 }
@@ -203,9 +241,6 @@ public final class Runner {
 
         /** The body is stuck in the scheduler's code: report the run from what the machine holds now. */
         RunResult abandon(OpWatch.Stuck stuck) {
-            if (!finished.compareAndSet(false, true)) {
-                return null;
-            }
             watch.close();
             Kernel k = m.kernel();
             long now = System.nanoTime();
@@ -303,7 +338,20 @@ public final class Runner {
      */
     public static ControlledRun runControlled(RunSpec spec, ControlledSpec cs, SchedExtOps ops, Workload workload,
             Listener listener, Tracer tracer) {
+        // the driver runs on its own thread: an op that never returns holds the controller's turn,
+        // and the driver would wait for it for ever
+        Bounded<ControlledRun> b = new Bounded<>();
+        Abandoned a = new Abandoned();
+        return b.run(() -> Carriers.drive(() -> controlledBody(spec, cs, ops, workload, listener, tracer, b, a)),
+                stuck -> new ControlledRun(a.collect(spec, ops, workload, stuck), a.controller,
+                        Controller.Stop.CONDITION, a.controller == null ? 0 : a.controller.steps(), -1));
+    }
+
+    private static ControlledRun controlledBody(RunSpec spec, ControlledSpec cs, SchedExtOps ops, Workload workload,
+            Listener listener, Tracer tracer, Bounded<ControlledRun> bound, Abandoned a) {
         try (Machine m = Machine.controlled(spec.cpus(), spec.tickNs(), tracer, spec.kernelProfile().core, cs)) {
+            a.m = m;
+            a.controller = m.controller();
             m.kernel().seedPrandom(spec.seed());
             Kernel k = m.kernel();
             Controller c = m.controller();
@@ -313,10 +361,14 @@ public final class Runner {
             }
             m.start();
             OpWatch watch = OpWatch.start(k); // an op that sleeps on host time is caught here too
+            bound.watch = watch;
             long startNs = k.now();
+            a.startNs = startNs;
             Controller.Stop stop = c.runAction(() -> workload.start(k, spec.cpus(), spec.seed()));
             long t0 = k.now();
             long[] busy0 = CpuStats.busySnapshot(k, t0);
+            a.t0 = t0;
+            a.busy0 = busy0;
             CoreLine core = new CoreLine(k, 0);
             long end = t0 + spec.durationNs();
             int second = 0;
@@ -347,6 +399,7 @@ public final class Runner {
             }
             long endNs = k.now();
             watch.runEnded();
+            a.endNs = endNs;
             long elapsed = endNs - t0;
             long[] busy = busyIn(busy0, CpuStats.busySnapshot(k, endNs), elapsed);
             long endStep = c.steps();
@@ -362,9 +415,44 @@ public final class Runner {
                 m.unload();
             }
             watch.close();
+            if (!bound.claim()) {
+                return null; // the caller gave up on this driver and reported the run itself
+            }
             return new ControlledRun(RunResult.collect(spec, m, ops, workload, elapsed, startNs, endNs, busy,
                     watch.stuck()), c, stop,
                     endStep, exitStep[0]);
+        }
+    }
+
+    /**
+     * What a run on simulated time has reached, for the caller to report it when its driver is
+     * stuck ({@link Bounded}): each field is written once by the driver (volatile) and read by
+     * the caller only after it abandoned the driver.
+     */
+    public static final class Abandoned {
+        public volatile Machine m;
+        public volatile Controller controller;
+        public volatile long startNs;
+        public volatile long t0;
+        public volatile long[] busy0;
+        public volatile long endNs;
+
+        /** The run's result from what the machine holds now (null when the machine was never made). */
+        public RunResult collect(RunSpec spec, SchedExtOps ops, Workload workload, OpWatch.Stuck stuck) {
+            Machine mach = m;
+            if (mach == null) {
+                return null;
+            }
+            Kernel k = mach.kernel();
+            long endAt = endNs != 0 ? endNs : k.now();
+            long from = t0 != 0 ? t0 : startNs;
+            long el = Math.max(0, endAt - from);
+            long[] b0 = busy0;
+            long[] busy = b0 == null ? null : busyIn(b0, CpuStats.busySnapshot(k, endAt), el);
+            if (mach.ext().exitKind() == 0) {
+                mach.ext().scxOpsError("the run could not end: a scheduler op is stuck");
+            }
+            return RunResult.collect(spec, mach, ops, workload, el, startNs, endAt, busy, stuck);
         }
     }
 

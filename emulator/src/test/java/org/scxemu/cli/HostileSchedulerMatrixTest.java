@@ -90,12 +90,26 @@ class HostileSchedulerMatrixTest {
         }
     }
 
-    /** The same watchdog in the other modes: a sleeping op is caught in stress and controlled runs. */
-    @ParameterizedTest(name = "{0}")
-    @org.junit.jupiter.params.provider.ValueSource(strings = {"stress", "run --controlled", "stress --controlled"})
-    void aSleepingOpIsCaughtInEveryMode(String mode) throws Exception {
+    static Stream<Arguments> modes() {
+        Stream.Builder<Arguments> b = Stream.builder();
+        for (String mode : new String[] {"stress", "run --controlled", "stress --controlled"}) {
+            b.add(Arguments.of(mode, "sleep", "dispatch"));
+            b.add(Arguments.of(mode, "loop", "dispatch"));
+            b.add(Arguments.of(mode, "loop", "enqueue"));
+        }
+        return b.build();
+    }
+
+    /**
+     * The same watchdog in the other modes: a sleeping op, and an op that never returns (which
+     * holds its locks and, in a controlled run, the turn), end stress and controlled runs in
+     * bounded time with exit 1, the summary and a JSON naming the op.
+     */
+    @ParameterizedTest(name = "{1} in {2} under {0}")
+    @MethodSource("modes")
+    void aStuckOpIsCaughtInEveryMode(String mode, String act, String op) throws Exception {
         Path json = dir.resolve("mode.json");
-        HostileJar.misbehave("dispatch", "sleep");
+        HostileJar.misbehave(op, act);
         String[] args = Stream.concat(Stream.of(mode.split(" ")), Stream.of("--scheduler", HostileJar.CLASS,
                 "--classpath", HostileJar.jar().toString(), "--cpus", "2", "--duration", "1s", "--json",
                 json.toString())).toArray(String[]::new);
@@ -104,8 +118,11 @@ class HostileSchedulerMatrixTest {
         long ms = (System.nanoTime() - t0) / 1_000_000L;
         assertEquals(Main.EXIT_EJECTED, r.code(), r.describe());
         assertTrue(ms < BOUND_MS, "ended in " + ms + " ms: " + r.describe());
+        assertFalse(r.err().contains("\tat "), "no stack trace: " + r.describe());
+        assertFalse(r.err().contains("internal error"), r.describe());
+        assertTrue(r.out().contains("summary:"), "the summary is printed: " + r.describe());
         Object j = TinyJson.parse(Files.readString(json, StandardCharsets.UTF_8));
         assertEquals("ERROR_STALL", TinyJson.at(j, "exit.kind"), r.describe());
-        assertTrue(((String) TinyJson.at(j, "exit.msg")).contains("ops.dispatch()"), r.describe());
+        assertTrue(((String) TinyJson.at(j, "exit.msg")).contains("ops." + op + "()"), r.describe());
     }
 }

@@ -14,6 +14,7 @@ import org.scxemu.harness.Machine;
 import org.scxemu.harness.RunResult;
 import org.scxemu.harness.RunSpec;
 import org.scxemu.harness.Runner;
+import org.scxemu.harness.controlled.Carriers;
 import org.scxemu.harness.controlled.ControlledSpec;
 import org.scxemu.harness.controlled.Controller;
 import org.scxemu.harness.workload.Workload;
@@ -129,7 +130,23 @@ public final class StressRunner {
         AtomicReference<SchedExtOps> current = new AtomicReference<>(opsFactory.get());
         ReentrantLock lifecycle = new ReentrantLock();
         long[] reloads = new long[1];
+        // the run's body on its own thread: an op that never returns may hold what its end needs
+        Runner.Bounded<Outcome> bound = new Runner.Bounded<>();
+        Runner.Abandoned a = new Runner.Abandoned();
+        AtomicReference<Chaos> chaosRef = new AtomicReference<>();
+        long wall0 = System.nanoTime();
+        return bound.run(() -> runBody(spec, current, opsFactory, workload, chaosCfg, stallLimitNs, speed, listener,
+                checker, tracer, lifecycle, reloads, bound, a, chaosRef),
+                stuck -> abandoned(spec, a, current.get(), workload, stuck, checker, chaosRef.get(), chaosCfg,
+                        stallLimitNs, speed, null, System.nanoTime() - wall0));
+    }
+
+    private static Outcome runBody(RunSpec spec, AtomicReference<SchedExtOps> current,
+            Supplier<SchedExtOps> opsFactory, Workload workload, ChaosConfig chaosCfg, long stallLimitNs, long speed,
+            Runner.Listener listener, InvariantChecker checker, Tracer tracer, ReentrantLock lifecycle, long[] reloads,
+            Runner.Bounded<Outcome> bound, Runner.Abandoned a, AtomicReference<Chaos> chaosRef) {
         try (Machine m = Machine.threaded(spec.cpus(), spec.tickNs(), tracer, spec.kernelProfile().core, speed)) {
+            a.m = m;
             Kernel k = m.kernel();
             checker.attach(k);
             int ret = m.load(current.get());
@@ -137,6 +154,7 @@ public final class StressRunner {
                 return new Outcome(RunResult.loadFailed(spec, ret, m.ext().dmesg()), null, "", "", 0, 0);
             }
             OpWatch watch = OpWatch.start(k); // an op that does not return ejects the scheduler (ERROR_STALL)
+            bound.watch = watch;
             boolean[] ended = new boolean[1];
             Runnable reload = () -> {
                 // chaos thread; never while the run is ending
@@ -159,12 +177,15 @@ public final class StressRunner {
             };
             m.start();
             long startNs = k.now();
+            a.startNs = startNs;
             workload.start(k, spec.cpus(), spec.seed());
             Chaos chaos = new Chaos(k, chaosCfg, spec.seed(), reload);
+            chaosRef.set(chaos);
             chaos.start();
             long cpu0 = processCpuNs();
             long t0 = System.nanoTime();
             long e0 = k.now();
+            a.t0 = e0;
             long skips0 = k.clock instanceof Clock.Warp ? ((Clock.Warp) k.clock).skips() : 0;
             long skipped0 = k.clock instanceof Clock.Warp ? ((Clock.Warp) k.clock).skippedNs() : 0;
             Runner.CoreLine core = new Runner.CoreLine(k, 0);
@@ -195,6 +216,7 @@ public final class StressRunner {
             }
             long elapsed = System.nanoTime() - t0;
             watch.runEnded();
+            a.endNs = k.now();
             long cpuNs = cpu0 < 0 ? -1 : processCpuNs() - cpu0;
             long emulated = k.now() - e0;
             Clock.Warp warp = k.clock instanceof Clock.Warp ? (Clock.Warp) k.clock : null;
@@ -240,6 +262,9 @@ public final class StressRunner {
                 }
             }
             watch.close();
+            if (!bound.claim()) {
+                return null; // the caller gave up on this body and reported the run itself
+            }
             RunResult r = RunResult.collect(spec, m, current.get(), workload, speed == 1 ? elapsed : emulated,
                     startNs, endNs, null, watch.stuck());
             putSections(r, checker, v, history, startNs, stallLimitNs, chaosCfg, reloads[0], chaos);
@@ -298,9 +323,25 @@ public final class StressRunner {
         InvariantChecker checker = new InvariantChecker(spec.cpus(), stallLimitNs);
         Tracer tracer = Tracer.tee(checker, extra);
         SchedExtOps ops = opsFactory.get();
+        // the driver on its own thread: an op that never returns holds the controller's turn
+        Runner.Bounded<Outcome> bound = new Runner.Bounded<>();
+        Runner.Abandoned a = new Runner.Abandoned();
+        AtomicReference<Chaos> chaosRef = new AtomicReference<>();
+        long wall0 = System.nanoTime();
+        return bound.run(() -> Carriers.drive(() -> runControlledBody(spec, cs, ops, workload, chaosCfg, stallLimitNs,
+                listener, checker, tracer, bound, a, chaosRef)),
+                stuck -> abandoned(spec, a, ops, workload, stuck, checker, chaosRef.get(), chaosCfg, stallLimitNs, 1,
+                        a.controller, System.nanoTime() - wall0));
+    }
+
+    private static Outcome runControlledBody(RunSpec spec, ControlledSpec cs, SchedExtOps ops, Workload workload,
+            ChaosConfig chaosCfg, long stallLimitNs, Runner.Listener listener, InvariantChecker checker, Tracer tracer,
+            Runner.Bounded<Outcome> bound, Runner.Abandoned a, AtomicReference<Chaos> chaosRef) {
         try (Machine m = Machine.controlled(spec.cpus(), spec.tickNs(), tracer, spec.kernelProfile().core, cs)) {
+            a.m = m;
             Kernel k = m.kernel();
             Controller c = m.controller();
+            a.controller = c;
             checker.attach(k);
             int ret = m.load(ops);
             if (ret < 0) {
@@ -317,9 +358,11 @@ public final class StressRunner {
             });
             m.start();
             OpWatch watch = OpWatch.start(k); // an op that sleeps on host time is caught here too
+            bound.watch = watch;
             long cpu0 = processCpuNs();
             long wall0 = System.nanoTime();
             long startNs = k.now();
+            a.startNs = startNs;
             java.util.function.BooleanSupplier bad = () -> checker.violation() != null || m.ext().exitKind() != 0;
             Schedule sched = new Schedule();
             c.submit(() -> {
@@ -331,8 +374,10 @@ public final class StressRunner {
                     Long.MAX_VALUE);
             // reload is not injected in stepped mode: the callback is never called
             Chaos chaos = new Chaos(k, chaosCfg, spec.seed(), () -> { });
+            chaosRef.set(chaos);
             chaos.startStepped();
             long t0 = k.now();
+            a.t0 = t0;
             long end = t0 + spec.durationNs();
             Runner.CoreLine core = new Runner.CoreLine(k, 0);
             sched.nextChaosNs = t0;
@@ -405,6 +450,7 @@ public final class StressRunner {
             }
             long endNs = k.now();
             watch.runEnded();
+            a.endNs = endNs;
             long wallNs = System.nanoTime() - wall0;
             long cpuNs = cpu0 < 0 ? -1 : processCpuNs() - cpu0;
             long endStep = c.steps();
@@ -430,6 +476,9 @@ public final class StressRunner {
             String history = e.history;
             String dump = e.dump;
             watch.close();
+            if (!bound.claim()) {
+                return null; // the caller gave up on this driver and reported the run itself
+            }
             RunResult r = RunResult.collect(spec, m, ops, workload, elapsed, startNs, endNs, null, watch.stuck());
             putSections(r, checker, v, history, startNs, stallLimitNs, chaosCfg, 0, chaos);
             Map<String, Object> ctl = c.toJson(stoppedBy);
@@ -444,6 +493,31 @@ public final class StressRunner {
             return new Outcome(r, v, history, dump, checker.checked(), checker.violations(), c, violationStep[0],
                     stoppedBy, wallNs, cpuNs);
         }
+    }
+
+    /**
+     * The report of a run whose body was abandoned with an op stuck in the scheduler's code
+     * ({@link Runner.Bounded}), both modes: the result from what the machine holds now, the
+     * invariant and chaos sections as far as the run got, and, for a controlled run, its
+     * {@code controlled} section (stopped by the exit). The stuck thread holds its locks (and, in
+     * a controlled run, the turn), so nothing is stopped or unloaded: the process ends around it.
+     */
+    private static Outcome abandoned(RunSpec spec, Runner.Abandoned a, SchedExtOps ops, Workload workload,
+            OpWatch.Stuck stuck, InvariantChecker checker, Chaos chaos, ChaosConfig chaosCfg, long stallLimitNs,
+            long speed, Controller c, long wallNs) {
+        RunResult r = a.collect(spec, ops, workload, stuck);
+        InvariantChecker.Violation v = checker.violation();
+        String history = v == null ? "" : checker.history(a.startNs);
+        putSections(r, checker, v, history, a.startNs, stallLimitNs, chaosCfg, 0, chaos);
+        long hits = chaos == null ? 0 : chaos.racePointHits();
+        if (c != null) {
+            r.putSection("controlled", c.toJson("exit"));
+            r.putSection("exploration", exploration(r, 1, c.racePointHits(), c.switches(), c.steps()));
+        } else {
+            r.putSection("exploration", withRates(exploration(r, speed, hits, -1, -1), wallNs, -1));
+        }
+        return new Outcome(r, v, history, "", checker.checked(), checker.violations(), c, -1, c == null ? null
+                : "exit", wallNs, -1);
     }
 
     /**
@@ -594,7 +668,9 @@ public final class StressRunner {
         chaosJson.put("config", chaosCfg.toString());
         chaosJson.put("reloads", reloads);
         Map<String, Object> counts = new LinkedHashMap<>();
-        for (Map.Entry<String, Long> e : chaos.counts().entrySet()) {
+        // no chaos when the run was abandoned before it started
+        for (Map.Entry<String, Long> e : chaos == null ? Map.<String, Long>of().entrySet()
+                : chaos.counts().entrySet()) {
             counts.put(e.getKey(), e.getValue());
         }
         chaosJson.put("injections", counts);
