@@ -60,6 +60,28 @@ class ProcessExitTest {
         noLeftovers(p);
     }
 
+    /**
+     * The same in the other modes, in a real process: an enqueue that never returns holds its rq
+     * lock (and, controlled, the turn), yet the run ends with exit 1, the summary and a JSON
+     * naming the op, within duration + op bound + the harness's abandon wait + a few seconds.
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"run --controlled", "stress", "stress --controlled"})
+    void anOpThatNeverReturnsEndsEveryModeWithExitOne(String mode) throws Exception {
+        String[] args = Stream.concat(Stream.of(mode.split(" ")), Stream.of("--scheduler", HostileJar.CLASS,
+                "--classpath", HostileJar.jar().toString(), "--cpus", "2", "--duration", "1s", "--json",
+                dir.resolve("out.json").toString())).toArray(String[]::new);
+        HostileJar.Proc p = HostileJar.runMain(List.of("-Dhostile.op=enqueue", "-Dhostile.act=loop",
+                "-Dhostile.timeout_ms=1000"), 60, null, args);
+        assertEquals(Main.EXIT_EJECTED, p.code(), p.describe());
+        assertTrue(p.ms() < 1_000 + 500 + 3_000 + 8_000, "duration + op bound + abandon + a few seconds: "
+                + p.describe());
+        assertTrue(p.out().contains("summary:"), p.describe());
+        assertEquals("ERROR_STALL", TinyJson.at(json(), "exit.kind"), p.describe());
+        assertTrue(((String) TinyJson.at(json(), "exit.msg")).contains("ops.enqueue()"), p.describe());
+        noLeftovers(p);
+    }
+
     /** Defect class 4: the scheduler's own thread throws: the scheduler is blamed, not scx-emu. */
     @Test
     void anExceptionOnTheSchedulersThreadEjectsIt() throws Exception {
