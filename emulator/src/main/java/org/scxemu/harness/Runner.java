@@ -334,7 +334,9 @@ public final class Runner {
      * the workload's forks run under control (as the harness participant's action), and the run
      * ends early when the kernel ejects the scheduler (once its disable is done), on a kernel BUG,
      * at the step bound or when nothing can run (reported as a BUG). Same specs, same seed: same
-     * result, number for number.
+     * result, number for number. The driver runs on a thread of its own: an op that never returns
+     * holds the turn, and the caller then reports the run from the machine as it is
+     * ({@link Bounded}).
      */
     public static ControlledRun runControlled(RunSpec spec, ControlledSpec cs, SchedExtOps ops, Workload workload,
             Listener listener, Tracer tracer) {

@@ -33,9 +33,11 @@ import org.scxemu.scx.SchedExtOps;
  * sections and, on a violation, the report (the invariant, the task and CPUs, the CPUs' recent
  * events, the kernel-format dump).
  *
- * <p>Threads: this runs on the calling (harness) thread, which also makes the whole-machine
- * checks; chaos runs on its own thread and reloads the scheduler through {@link #reload}, which
- * is serialised with the end of the run by {@code lifecycle}.
+ * <p>Threads: a run's body runs on a harness thread of its own ({@link Runner.Bounded}), which
+ * also makes the whole-machine checks; the calling thread waits for it and reports the run itself
+ * when an op never returns (3 s after the op watchdog named it); chaos runs on its own thread
+ * and reloads the scheduler through {@link #reload}, which is serialised with the end of the run
+ * by {@code lifecycle}.
  */
 public final class StressRunner {
     /** How often the whole machine is checked. */
@@ -314,8 +316,10 @@ public final class StressRunner {
      * is not injected. The result also carries the {@code controlled} JSON section (with the
      * violation's step), the controller and the step.
      *
-     * <p>Threads: the calling thread is the controller's driver; it runs the listener (with the
-     * machine quiescent) and makes the report after the participants were drained.
+     * <p>Threads: the controller's driver runs on a thread of its own ({@link Runner.Bounded}); it
+     * runs the listener (with the machine quiescent) and makes the report after the participants
+     * were drained. The calling thread waits for it, and reports the run itself when an op never
+     * returns (it holds the turn, so the driver never runs again).
      */
     public static Outcome runControlled(RunSpec spec, ControlledSpec cs, Supplier<SchedExtOps> opsFactory,
             Workload workload, ChaosConfig chaosCfg, long stallLimitNs, Runner.Listener listener, Tracer extra) {
