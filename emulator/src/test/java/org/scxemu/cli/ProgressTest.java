@@ -32,9 +32,21 @@ class ProgressTest {
     }
 
     @Test
+    void neverReachesTheLastColumnOfANarrowTerminal() {
+        assertEquals("[######......] 30s / 60s  50%  30s left", Progress.bar(30 * S, 60 * S, 40));
+        for (int cols : new int[] {10, 20, 25, 40, 41, 60, 80, 200}) {
+            for (long t : new long[] {10 * S, 60 * S, 86_400 * S}) {
+                String b = Progress.bar(t / 3, t, cols);
+                assertTrue(b.length() <= cols - 1, cols + " columns: " + b);
+            }
+        }
+        assertEquals(Progress.bar(30 * S, 60 * S), Progress.bar(30 * S, 60 * S, 80), "80 columns: the full bar");
+    }
+
+    @Test
     void drawnInPlaceAndErased() {
         StringWriter sw = new StringWriter();
-        Progress p = new Progress(new PrintWriter(sw), 20 * S);
+        Progress p = new Progress(new PrintWriter(sw), 20 * S, 80);
         p.clear();
         assertEquals("", sw.toString(), "nothing to erase yet");
         p.show(5 * S);
