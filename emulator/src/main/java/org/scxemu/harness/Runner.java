@@ -357,13 +357,15 @@ public final class Runner {
             m.kernel().seedPrandom(spec.seed());
             Kernel k = m.kernel();
             Controller c = m.controller();
+            // an op that sleeps on host time is caught here too; ops.init() at load as well
+            OpWatch watch = OpWatch.start(k);
+            bound.watch = watch;
             int ret = m.load(ops);
             if (ret < 0) {
+                watch.close();
                 return new ControlledRun(RunResult.loadFailed(spec, ret, m.ext().dmesg()), c, null, 0, -1);
             }
             m.start();
-            OpWatch watch = OpWatch.start(k); // an op that sleeps on host time is caught here too
-            bound.watch = watch;
             long startNs = k.now();
             a.startNs = startNs;
             Controller.Stop stop = c.runAction(() -> workload.start(k, spec.cpus(), spec.seed()));

@@ -96,6 +96,7 @@ class HostileSchedulerMatrixTest {
             b.add(Arguments.of(mode, "sleep", "dispatch"));
             b.add(Arguments.of(mode, "loop", "dispatch"));
             b.add(Arguments.of(mode, "loop", "enqueue"));
+            b.add(Arguments.of(mode, "sleep", "init"));
         }
         return b.build();
     }

@@ -151,12 +151,14 @@ public final class StressRunner {
             a.m = m;
             Kernel k = m.kernel();
             checker.attach(k);
+            // an op that does not return ejects the scheduler (ERROR_STALL); ops.init() at load too
+            OpWatch watch = OpWatch.start(k);
+            bound.watch = watch;
             int ret = m.load(current.get());
             if (ret < 0) {
+                watch.close();
                 return new Outcome(RunResult.loadFailed(spec, ret, m.ext().dmesg()), null, "", "", 0, 0);
             }
-            OpWatch watch = OpWatch.start(k); // an op that does not return ejects the scheduler (ERROR_STALL)
-            bound.watch = watch;
             boolean[] ended = new boolean[1];
             Runnable reload = () -> {
                 // chaos thread; never while the run is ending
@@ -347,8 +349,12 @@ public final class StressRunner {
             Controller c = m.controller();
             a.controller = c;
             checker.attach(k);
+            // an op that sleeps on host time is caught here too; ops.init() at load as well
+            OpWatch watch = OpWatch.start(k);
+            bound.watch = watch;
             int ret = m.load(ops);
             if (ret < 0) {
+                watch.close();
                 return new Outcome(RunResult.loadFailed(spec, ret, m.ext().dmesg()), null, "", "", 0, 0, c, -1,
                         null, 0, -1);
             }
@@ -361,8 +367,6 @@ public final class StressRunner {
                 }
             });
             m.start();
-            OpWatch watch = OpWatch.start(k); // an op that sleeps on host time is caught here too
-            bound.watch = watch;
             long cpu0 = processCpuNs();
             long wall0 = System.nanoTime();
             long startNs = k.now();
